@@ -1,0 +1,1 @@
+// GAN: see Package.swift for what this module holds.

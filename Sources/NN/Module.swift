@@ -1,0 +1,1 @@
+// NN: see Package.swift for what this module holds.

@@ -1,0 +1,1 @@
+// Serving: see Package.swift for what this module holds.

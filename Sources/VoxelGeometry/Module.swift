@@ -1,0 +1,1 @@
+// VoxelGeometry: see Package.swift for what this module holds.

@@ -1,0 +1,5 @@
+import XCTest
+
+final class GANPlaceholderTests: XCTestCase {
+    func testModuleLinks() {}
+}

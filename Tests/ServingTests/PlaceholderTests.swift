@@ -1,0 +1,5 @@
+import XCTest
+
+final class ServingPlaceholderTests: XCTestCase {
+    func testModuleLinks() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class VoxelGeometryPlaceholderTests: XCTestCase {
+    func testModuleLinks() {}
+}

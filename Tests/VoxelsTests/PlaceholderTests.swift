@@ -1,0 +1,5 @@
+import XCTest
+
+final class VoxelsPlaceholderTests: XCTestCase {
+    func testModuleLinks() {}
+}
