@@ -1,0 +1,38 @@
+// The one place the engine calls OpenBLAS.
+import COpenBLAS
+
+/// Row-major single-precision matrix products on OpenBLAS.
+public enum BLAS {
+
+    nonisolated(unsafe) private static var currentThreads: Int32 = -1
+
+    /// Sets OpenBLAS's thread count, skipping the call when it is unchanged.
+    public static func setThreads(_ threads: Int) {
+        let wanted = Int32(max(1, threads))
+        if wanted != currentThreads {
+            openblas_set_num_threads(wanted)
+            currentThreads = wanted
+        }
+    }
+
+    /// C (m×n) = alpha · op(A) · op(B) + beta · C, all row-major. `lda`, `ldb`, `ldc` are the
+    /// row strides of A, B, C as stored (before transposition).
+    @inline(__always)
+    public static func gemm(transposeA: Bool = false, transposeB: Bool = false,
+                            m: Int, n: Int, k: Int, alpha: Float = 1,
+                            a: UnsafePointer<Float>, lda: Int,
+                            b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float = 0,
+                            c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                    beta, c, blasint(ldc))
+    }
+
+    /// Runs single-sample work with all compute threads given to OpenBLAS.
+    public static func withAllThreads<T>(_ body: () -> T) -> T {
+        setThreads(ComputeThreads.count)
+        return body()
+    }
+}

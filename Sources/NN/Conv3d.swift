@@ -1,0 +1,201 @@
+// Conv3d: forward and backward, as PyTorch's torch.nn.Conv3d (groups 1, dilation 1,
+// https://pytorch.org/docs/stable/generated/torch.nn.Conv3d.html).
+
+/// A 3-D convolution (cross-correlation, zero padding).
+///
+/// - input `x`: N × Cin × D × H × W
+/// - weight: Cout × Cin × k × k × k (PyTorch layout), bias: Cout (optional)
+/// - output `y`: N × Cout × oD × oH × oW with `o = floor((i + 2p − k)/s) + 1`
+///
+/// Per sample, `y[n] = W · unfold(x[n])` with W viewed as Cout × (Cin·k³). The unfolded matrix
+/// exists for one sample per worker thread at a time, never for the whole batch.
+public final class Conv3d: Layer {
+
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+    public var isTraining = true
+
+    private var input: Tensor?
+    private var geometry: ConvolutionGeometry?
+    private let output = Tensor(shape: [0])
+    private let inputGradient = Tensor(shape: [0])
+    private var workspace = Workspace()
+
+    /// - Parameters:
+    ///   - inputChannels: Cin.
+    ///   - outputChannels: Cout.
+    ///   - kernelSize: k, the same along D, H and W.
+    ///   - stride: s along every axis.
+    ///   - padding: zero padding p on both sides of every axis.
+    ///   - bias: whether a per-channel bias is added.
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
+                padding: Int = 0, bias: Bool = false) {
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        let k = kernelSize
+        weight = Parameter(name: "weight", shape: [outputChannels, inputChannels, k, k, k])
+        self.bias = bias ? Parameter(name: "bias", shape: [outputChannels]) : nil
+    }
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+    /// y[n, co, o] = Σ_{ci,k} x[n, ci, o·s − p + k] · w[co, ci, k] (+ b[co]).
+    public func forward(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 5 && x.shape[1] == inputChannels,
+                     "Conv3d expects N×\(inputChannels)×D×H×W, got \(x.shape)")
+        let g = ConvolutionGeometry(channels: inputChannels,
+                                    inputExtent: SIMD3(x.shape[2], x.shape[3], x.shape[4]),
+                                    kernel: kernelSize, stride: stride, padding: padding)
+        let batch = x.shape[0]
+        input = x
+        geometry = g
+        output.resize(to: [batch, outputChannels, g.outputExtent.x, g.outputExtent.y,
+                           g.outputExtent.z])
+        let (xData, yData, wData) = (x.data, output.data, weight.value.data)
+        let (cout, rows, columns) = (outputChannels, g.rows, g.columns)
+
+        if g.isFullyConnected {
+            // 1. The unfolded sample is the sample itself: one product for the whole batch,
+            //    Y (N×Cout) = X (N×K) · Wᵀ.
+            BLAS.withAllThreads {
+                BLAS.gemm(transposeB: true, m: batch, n: cout, k: rows, a: xData, lda: rows,
+                          b: wData, ldb: rows, c: yData, ldc: cout)
+            }
+        } else {
+            // 1. Per sample: unfold, then Y[n] (Cout×L) = W (Cout×K) · columns (K×L).
+            let workers = ComputeThreads.workers(for: batch)
+            workspace.reserve(workers: workers, columns: rows * columns)
+            let columnBuffers = workspace.columnPointers
+            let run = { (worker: Int, samples: Range<Int>) in
+                for n in samples {
+                    g.unfold(xData + n * g.volumeSize, into: columnBuffers[worker])
+                    BLAS.gemm(m: cout, n: columns, k: rows, a: wData, lda: rows,
+                              b: columnBuffers[worker], ldb: columns,
+                              c: yData + n * cout * columns, ldc: columns)
+                }
+            }
+            if workers == 1 { BLAS.withAllThreads { run(0, 0..<batch) } }
+            else { ComputeThreads.parallelRanges(batch, run) }
+        }
+
+        // 2. Bias, broadcast over every output voxel.
+        if let bias {
+            let b = bias.value.data
+            for n in 0..<batch {
+                for co in 0..<cout {
+                    let row = yData + (n * cout + co) * columns
+                    let value = b[co]
+                    for index in 0..<columns { row[index] += value }
+                }
+            }
+        }
+        return output
+    }
+
+    /// Backward of `y = W · unfold(x) + b`:
+    ///   dW += dy[n] · unfold(x[n])ᵀ,  db += Σ dy,  dx[n] = fold(Wᵀ · dy[n]).
+    public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard let x = input, let g = geometry else { preconditionFailure("backward before forward") }
+        precondition(dy.shape == output.shape, "Conv3d gradient shape \(dy.shape) ≠ \(output.shape)")
+        let batch = x.shape[0]
+        let (cout, rows, columns) = (outputChannels, g.rows, g.columns)
+        let (xData, dyData, wData) = (x.data, dy.data, weight.value.data)
+        if needsInputGradient { inputGradient.resize(to: x.shape) }
+        let dxData = inputGradient.data
+
+        if g.isFullyConnected {
+            // dW (Cout×K) += dYᵀ (Cout×N) · X (N×K);  dX (N×K) = dY (N×Cout) · W (Cout×K).
+            BLAS.withAllThreads {
+                BLAS.gemm(transposeA: true, m: cout, n: rows, k: batch, a: dyData, lda: cout,
+                          b: xData, ldb: rows, beta: 1, c: weight.gradient.data, ldc: rows)
+                if needsInputGradient {
+                    BLAS.gemm(m: batch, n: rows, k: cout, a: dyData, lda: cout, b: wData,
+                              ldb: rows, c: dxData, ldc: rows)
+                }
+            }
+        } else {
+            let workers = ComputeThreads.workers(for: batch)
+            let weightCount = weight.value.count
+            workspace.reserve(workers: workers, columns: rows * columns,
+                              columnGradients: needsInputGradient ? rows * columns : 0,
+                              weightGradients: weightCount)
+            let columnBuffers = workspace.columnPointers
+            let columnGradients = workspace.columnGradientPointers
+            let weightGradients = workspace.weightGradientPointers
+            let run = { (worker: Int, samples: Range<Int>) in
+                // Each worker sums its samples' dW privately; the sums are added in worker order.
+                let dW = weightGradients[worker]
+                dW.update(repeating: 0, count: weightCount)
+                for n in samples {
+                    let dyn = dyData + n * cout * columns
+                    g.unfold(xData + n * g.volumeSize, into: columnBuffers[worker])
+                    BLAS.gemm(transposeB: true, m: cout, n: rows, k: columns, a: dyn,
+                              lda: columns, b: columnBuffers[worker], ldb: columns, beta: 1,
+                              c: dW, ldc: rows)
+                    if needsInputGradient {
+                        BLAS.gemm(transposeA: true, m: rows, n: columns, k: cout, a: wData,
+                                  lda: rows, b: dyn, ldb: columns, c: columnGradients[worker],
+                                  ldc: columns)
+                        g.fold(columnGradients[worker], into: dxData + n * g.volumeSize)
+                    }
+                }
+            }
+            if workers == 1 { BLAS.withAllThreads { run(0, 0..<batch) } }
+            else { ComputeThreads.parallelRanges(batch, run) }
+            let dW = weight.gradient.data
+            for worker in 0..<workers {
+                let partial = weightGradients[worker]
+                for index in 0..<weightCount { dW[index] += partial[index] }
+            }
+        }
+
+        if let bias {
+            let db = bias.gradient.data
+            for n in 0..<batch {
+                for co in 0..<cout {
+                    let row = dyData + (n * cout + co) * columns
+                    var sum: Float = 0
+                    for index in 0..<columns { sum += row[index] }
+                    db[co] += sum
+                }
+            }
+        }
+        return needsInputGradient ? inputGradient : nil
+    }
+}
+
+/// Per-worker scratch buffers, grown on demand and kept for the layer's lifetime.
+struct Workspace {
+
+    private var columnBuffers: [Tensor] = []
+    private var columnGradientBuffers: [Tensor] = []
+    private var weightGradientBuffers: [Tensor] = []
+
+    var columnPointers: [UnsafeMutablePointer<Float>] { columnBuffers.map { $0.data } }
+    var columnGradientPointers: [UnsafeMutablePointer<Float>] {
+        columnGradientBuffers.map { $0.data }
+    }
+    var weightGradientPointers: [UnsafeMutablePointer<Float>] {
+        weightGradientBuffers.map { $0.data }
+    }
+
+    mutating func reserve(workers: Int, columns: Int, columnGradients: Int = 0,
+                          weightGradients: Int = 0) {
+        Self.grow(&columnBuffers, workers: workers, size: columns)
+        if columnGradients > 0 { Self.grow(&columnGradientBuffers, workers: workers, size: columnGradients) }
+        if weightGradients > 0 { Self.grow(&weightGradientBuffers, workers: workers, size: weightGradients) }
+    }
+
+    private static func grow(_ buffers: inout [Tensor], workers: Int, size: Int) {
+        while buffers.count < workers { buffers.append(Tensor(shape: [0])) }
+        for buffer in buffers where buffer.count < size { buffer.resize(to: [size]) }
+    }
+}

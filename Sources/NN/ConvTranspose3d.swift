@@ -1,0 +1,178 @@
+// ConvTranspose3d: forward and backward, as PyTorch's torch.nn.ConvTranspose3d (groups 1,
+// dilation 1, output_padding 0, https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose3d.html).
+
+/// A 3-D transposed convolution: the adjoint of `Conv3d` with the same weight tensor.
+///
+/// - input `x`: N × Cin × D × H × W
+/// - weight: Cin × Cout × k × k × k (PyTorch layout), bias: Cout (optional)
+/// - output `y`: N × Cout × oD × oH × oW with `o = (i − 1)·s − 2p + k`
+///
+/// Per sample, `y[n] = fold(Wᵀ · x[n])` with W viewed as Cin × (Cout·k³): every input voxel
+/// scatters a k³ block into the output. The fold is Conv3d's unfold run backwards, with the
+/// convolution reading the *output* volume.
+public final class ConvTranspose3d: Layer {
+
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+    public var isTraining = true
+
+    private var input: Tensor?
+    private var geometry: ConvolutionGeometry?
+    private let output = Tensor(shape: [0])
+    private let inputGradient = Tensor(shape: [0])
+    private var workspace = Workspace()
+
+    /// - Parameters:
+    ///   - inputChannels: Cin.
+    ///   - outputChannels: Cout.
+    ///   - kernelSize: k, the same along D, H and W.
+    ///   - stride: s along every axis.
+    ///   - padding: p, cropped from both sides of every output axis.
+    ///   - bias: whether a per-channel bias is added.
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1,
+                padding: Int = 0, bias: Bool = false) {
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        let k = kernelSize
+        weight = Parameter(name: "weight", shape: [inputChannels, outputChannels, k, k, k])
+        self.bias = bias ? Parameter(name: "bias", shape: [outputChannels]) : nil
+    }
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+    /// The output extent for an input extent: `(i − 1)·s − 2p + k` per axis.
+    public func outputExtent(for inputExtent: SIMD3<Int>) -> SIMD3<Int> {
+        (inputExtent &- 1) &* stride &- 2 &* padding &+ kernelSize
+    }
+
+    /// y[n, co, i·s − p + k] += x[n, ci, i] · w[ci, co, k] (+ b[co]).
+    public func forward(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 5 && x.shape[1] == inputChannels,
+                     "ConvTranspose3d expects N×\(inputChannels)×D×H×W, got \(x.shape)")
+        let inExtent = SIMD3(x.shape[2], x.shape[3], x.shape[4])
+        let outExtent = outputExtent(for: inExtent)
+        // The convolution whose adjoint this is reads the output volume.
+        let g = ConvolutionGeometry(channels: outputChannels, inputExtent: outExtent,
+                                    kernel: kernelSize, stride: stride, padding: padding)
+        precondition(g.outputExtent == inExtent, "inconsistent transposed-convolution geometry")
+        let batch = x.shape[0]
+        input = x
+        geometry = g
+        output.resize(to: [batch, outputChannels, outExtent.x, outExtent.y, outExtent.z])
+        let (xData, yData, wData) = (x.data, output.data, weight.value.data)
+        let (cin, rows, columns) = (inputChannels, g.rows, g.columns)
+
+        if g.isFullyConnected {
+            // 1. A 1³ input scattering a whole k³ block: Y (N×Cout·k³) = X (N×Cin) · W.
+            BLAS.withAllThreads {
+                BLAS.gemm(m: batch, n: rows, k: cin, a: xData, lda: cin, b: wData, ldb: rows,
+                          c: yData, ldc: rows)
+            }
+        } else {
+            // 1. Per sample: columns (Cout·k³ × L) = Wᵀ · x[n] (Cin × L), then fold.
+            let workers = ComputeThreads.workers(for: batch)
+            workspace.reserve(workers: workers, columns: rows * columns)
+            let columnBuffers = workspace.columnPointers
+            let run = { (worker: Int, samples: Range<Int>) in
+                for n in samples {
+                    BLAS.gemm(transposeA: true, m: rows, n: columns, k: cin, a: wData, lda: rows,
+                              b: xData + n * cin * columns, ldb: columns,
+                              c: columnBuffers[worker], ldc: columns)
+                    g.fold(columnBuffers[worker], into: yData + n * g.volumeSize)
+                }
+            }
+            if workers == 1 { BLAS.withAllThreads { run(0, 0..<batch) } }
+            else { ComputeThreads.parallelRanges(batch, run) }
+        }
+
+        // 2. Bias, broadcast over every output voxel.
+        if let bias {
+            let b = bias.value.data
+            let voxels = outExtent.x * outExtent.y * outExtent.z
+            for n in 0..<batch {
+                for co in 0..<outputChannels {
+                    let row = yData + (n * outputChannels + co) * voxels
+                    let value = b[co]
+                    for index in 0..<voxels { row[index] += value }
+                }
+            }
+        }
+        return output
+    }
+
+    /// Backward of `y = fold(Wᵀ · x) + b`, with `u = unfold(dy[n])`:
+    ///   dx[n] = W · u,  dW += x[n] · uᵀ,  db += Σ dy.
+    public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard let x = input, let g = geometry else { preconditionFailure("backward before forward") }
+        precondition(dy.shape == output.shape,
+                     "ConvTranspose3d gradient shape \(dy.shape) ≠ \(output.shape)")
+        let batch = x.shape[0]
+        let (cin, rows, columns) = (inputChannels, g.rows, g.columns)
+        let (xData, dyData, wData) = (x.data, dy.data, weight.value.data)
+        if needsInputGradient { inputGradient.resize(to: x.shape) }
+        let dxData = inputGradient.data
+
+        if g.isFullyConnected {
+            // dW (Cin×Cout·k³) += Xᵀ (Cin×N) · dY (N×Cout·k³);  dX (N×Cin) = dY · Wᵀ.
+            BLAS.withAllThreads {
+                BLAS.gemm(transposeA: true, m: cin, n: rows, k: batch, a: xData, lda: cin,
+                          b: dyData, ldb: rows, beta: 1, c: weight.gradient.data, ldc: rows)
+                if needsInputGradient {
+                    BLAS.gemm(transposeB: true, m: batch, n: cin, k: rows, a: dyData, lda: rows,
+                              b: wData, ldb: rows, c: dxData, ldc: cin)
+                }
+            }
+        } else {
+            let workers = ComputeThreads.workers(for: batch)
+            let weightCount = weight.value.count
+            workspace.reserve(workers: workers, columns: rows * columns,
+                              weightGradients: weightCount)
+            let columnBuffers = workspace.columnPointers
+            let weightGradients = workspace.weightGradientPointers
+            let run = { (worker: Int, samples: Range<Int>) in
+                let dW = weightGradients[worker]
+                dW.update(repeating: 0, count: weightCount)
+                for n in samples {
+                    let unfolded = columnBuffers[worker]
+                    g.unfold(dyData + n * g.volumeSize, into: unfolded)
+                    let xn = xData + n * cin * columns
+                    BLAS.gemm(transposeB: true, m: cin, n: rows, k: columns, a: xn, lda: columns,
+                              b: unfolded, ldb: columns, beta: 1, c: dW, ldc: rows)
+                    if needsInputGradient {
+                        BLAS.gemm(m: cin, n: columns, k: rows, a: wData, lda: rows, b: unfolded,
+                                  ldb: columns, c: dxData + n * cin * columns, ldc: columns)
+                    }
+                }
+            }
+            if workers == 1 { BLAS.withAllThreads { run(0, 0..<batch) } }
+            else { ComputeThreads.parallelRanges(batch, run) }
+            let dW = weight.gradient.data
+            for worker in 0..<workers {
+                let partial = weightGradients[worker]
+                for index in 0..<weightCount { dW[index] += partial[index] }
+            }
+        }
+
+        if let bias {
+            let db = bias.gradient.data
+            let voxels = g.volumeSize / outputChannels
+            for n in 0..<batch {
+                for co in 0..<outputChannels {
+                    let row = dyData + (n * outputChannels + co) * voxels
+                    var sum: Float = 0
+                    for index in 0..<voxels { sum += row[index] }
+                    db[co] += sum
+                }
+            }
+        }
+        return needsInputGradient ? inputGradient : nil
+    }
+}

@@ -1,1 +1,0 @@
-// NN: see Package.swift for what this module holds.
