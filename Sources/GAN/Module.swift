@@ -1,1 +1,0 @@
-// GAN: see Package.swift for what this module holds.

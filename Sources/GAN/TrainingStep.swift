@@ -1,0 +1,106 @@
+// One iteration of adversarial training, split into the discriminator's pass and the
+// generator's pass so that tests can compare each with PyTorch before any optimiser step.
+import NN
+
+/// What one discriminator pass measured.
+public struct DiscriminatorPassResult {
+    /// BCE of D on the real batch (against the real label) and on the fake batch (against 0).
+    public var lossReal: Float
+    public var lossFake: Float
+    /// Share of the 2N samples D classified right (logit > 0 for real, < 0 for fake), on the
+    /// current batch before D's update — the paper's gate reads this.
+    public var accuracy: Float
+    public var realLogits: [Float]
+    public var fakeLogits: [Float]
+    /// False when the gate skipped the update (D's gradients were then not computed for the
+    /// fake half and must not be applied).
+    public var computedGradients: Bool
+
+    public var loss: Float { lossReal + lossFake }
+}
+
+/// The losses of one GAN iteration, computed as PyTorch's reference procedure does:
+///
+///     fake = G(z)
+///     loss_D = BCE(D(real), real_label) + BCE(D(fake.detach()), 0)   (two separate D calls,
+///                                                                      batch statistics each)
+///     loss_G = BCE(D(fake), 1)                                        (non-saturating)
+public final class AdversarialStep {
+
+    public let generator: Generator
+    public let discriminator: Discriminator
+    /// Target for real samples: 1, or e.g. 0.9 for one-sided label smoothing.
+    public var realLabel: Float
+
+    private let logitGradient = Tensor(shape: [0])
+    private var discriminatorCachesHoldFake = false
+    private var cachedFakeLogits: [Float] = []
+
+    public init(generator: Generator, discriminator: Discriminator, realLabel: Float = 1) {
+        self.generator = generator
+        self.discriminator = discriminator
+        self.realLabel = realLabel
+    }
+
+    /// Zeroes D's gradients, then accumulates ∂loss_D/∂θ_D. When `skipIfAccuracyAbove` is set
+    /// and D's accuracy on this batch exceeds it, the fake half's backward pass is skipped and
+    /// the result says so (the caller must not apply the gradients).
+    public func discriminatorPass(real: Tensor, fake: Tensor,
+                                  skipIfAccuracyAbove threshold: Float? = nil)
+        -> DiscriminatorPassResult
+    {
+        discriminator.parameters.forEach { $0.zeroGradient() }
+
+        // 1. Real half: forward, loss against the real label, backward.
+        let realLogits = discriminator(real).toArray()
+        let (lossReal, realGradient) = realLogits.withUnsafeBufferPointer {
+            binaryCrossEntropyWithLogits(logits: $0, target: realLabel)
+        }
+        backwardThroughDiscriminator(realGradient, needsInputGradient: false)
+
+        // 2. Fake half: forward, accuracy over both halves, then backward unless gated.
+        let fakeLogits = discriminator(fake).toArray()
+        discriminatorCachesHoldFake = true
+        cachedFakeLogits = fakeLogits
+        let (lossFake, fakeGradient) = fakeLogits.withUnsafeBufferPointer {
+            binaryCrossEntropyWithLogits(logits: $0, target: 0)
+        }
+        let correct = realLogits.filter { $0 > 0 }.count + fakeLogits.filter { $0 < 0 }.count
+        let accuracy = Float(correct) / Float(realLogits.count + fakeLogits.count)
+        let skip = threshold.map { accuracy > $0 } ?? false
+        if !skip { backwardThroughDiscriminator(fakeGradient, needsInputGradient: false) }
+        return DiscriminatorPassResult(lossReal: lossReal, lossFake: lossFake, accuracy: accuracy,
+                                       realLogits: realLogits, fakeLogits: fakeLogits,
+                                       computedGradients: !skip)
+    }
+
+    /// Call after D's parameters changed, so the generator pass runs D on `fake` afresh.
+    public func discriminatorDidUpdate() { discriminatorCachesHoldFake = false }
+
+    /// Zeroes G's gradients, then accumulates ∂loss_G/∂θ_G through D (D's own gradients are
+    /// overwritten as a side effect; the next discriminator pass zeroes them). Returns loss_G.
+    @discardableResult
+    public func generatorPass(fake: Tensor) -> Float {
+        generator.parameters.forEach { $0.zeroGradient() }
+        // D's caches still describe `fake` when D was not updated since its fake half.
+        let fakeLogits = discriminatorCachesHoldFake ? cachedFakeLogits : discriminator(fake).toArray()
+        discriminatorCachesHoldFake = true
+        let (loss, gradient) = fakeLogits.withUnsafeBufferPointer {
+            binaryCrossEntropyWithLogits(logits: $0, target: 1)
+        }
+        let fakeGradient = backwardThroughDiscriminator(gradient, needsInputGradient: true)!
+        generator.backward(fakeGradient)
+        return loss
+    }
+
+    @discardableResult
+    private func backwardThroughDiscriminator(_ gradient: [Float], needsInputGradient: Bool)
+        -> Tensor?
+    {
+        logitGradient.resize(to: [gradient.count, 1, 1, 1, 1])
+        gradient.withUnsafeBufferPointer {
+            logitGradient.data.update(from: $0.baseAddress!, count: gradient.count)
+        }
+        return discriminator.backward(logitGradient, needsInputGradient: needsInputGradient)
+    }
+}

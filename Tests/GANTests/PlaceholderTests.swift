@@ -1,5 +1,0 @@
-import XCTest
-
-final class GANPlaceholderTests: XCTestCase {
-    func testModuleLinks() {}
-}
