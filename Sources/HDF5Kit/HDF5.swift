@@ -86,7 +86,7 @@ public class HDF5Object {
     }
 
     public func attributeNames() throws -> [String] {
-        try locked {
+        locked {
             var names: [String] = []
             for index in 0... {
                 let length = H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC,
@@ -195,8 +195,10 @@ public class HDF5Object {
             defer { H5Sclose(space) }
             let count = Int(H5Sget_simple_extent_npoints(space))
             var values = [T](repeating: T(), count: count)
-            try check(H5Aread(attribute, T.hdf5Type.nativeType, &values),
-                      "cannot read attribute '\(name)' as a number")
+            try values.withUnsafeMutableBufferPointer { buffer in
+                try check(H5Aread(attribute, T.hdf5Type.nativeType, buffer.baseAddress),
+                          "cannot read attribute '\(name)' as a number")
+            }
             return values
         }
     }

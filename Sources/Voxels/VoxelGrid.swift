@@ -7,7 +7,7 @@
 /// the order of binvox's stream (`index = (x·nz + z)·ny + y`), so encoding is a straight scan.
 /// The binvox placement of voxel `i` along an axis is its centre `translate + scale·(i+0.5)/d`,
 /// where `d` is the largest extent.
-public struct VoxelGrid: Equatable, Sendable {
+public struct VoxelGrid: Hashable, Sendable {
 
     public let nx: Int
     public let ny: Int
@@ -31,6 +31,15 @@ public struct VoxelGrid: Equatable, Sendable {
         self.translate = translate
         self.scale = scale
         self.words = [UInt64](repeating: 0, count: (nx * ny * nz + 63) / 64)
+    }
+
+    /// A grid from occupancy words in binvox stream order (`index = (x·nz + z)·ny + y`,
+    /// 64 voxels per word, least significant bit first); bits past `nx·ny·nz` must be zero.
+    public init(nx: Int, ny: Int, nz: Int, translate: SIMD3<Double> = .zero, scale: Double = 1,
+                words: [UInt64]) {
+        self.init(nx: nx, ny: ny, nz: nz, translate: translate, scale: scale)
+        precondition(words.count == self.words.count, "word count mismatch")
+        self.words = words
     }
 
     /// An empty cubic grid of side `resolution`.
@@ -129,12 +138,33 @@ public struct VoxelGrid: Equatable, Sendable {
     /// Occupancy as bytes 0/1 in `[x][y][z]` order (x slowest), the layout of packed datasets.
     public func bytesXYZ() -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
-        for x in 0..<nx {
-            for y in 0..<ny {
-                for z in 0..<nz where self[x, y, z] { bytes[(x * ny + y) * nz + z] = 1 }
-            }
+        bytes.withUnsafeMutableBufferPointer { out in
+            writeBytesXYZ(into: out)
         }
         return bytes
+    }
+
+    /// Writes occupancy as bytes 0/1 in `[x][y][z]` order into `buffer`, which must hold
+    /// exactly `count` bytes; every byte is overwritten.
+    public func writeBytesXYZ(into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(buffer.count == count, "byte buffer of \(buffer.count) for \(count) voxels")
+        guard let base = buffer.baseAddress else { return }
+        base.update(repeating: 0, count: count)
+
+        // Visit only the set bits: chairs fill a few percent of the grid.
+        let column = ny * nz
+        for (w, word) in words.enumerated() where word != 0 {
+            var bits = word
+            while bits != 0 {
+                let index = w << 6 | bits.trailingZeroBitCount
+                bits &= bits - 1
+                let x = index / column
+                let rest = index - x * column
+                let z = rest / ny
+                let y = rest - z * ny
+                base[(x * ny + y) * nz + z] = 1
+            }
+        }
     }
 
     /// Builds a grid from bytes in `[x][y][z]` order; any non-zero byte is occupied.

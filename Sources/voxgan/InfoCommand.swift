@@ -1,12 +1,105 @@
 import CommandLineKit
+import Foundation
+import Voxels
 
-/// `voxgan info`: Describe a binvox file or packed dataset.
+/// `voxgan info`: describes a binvox file (extents, placement, occupancy, bounding box) or a
+/// packed dataset (grid count, resolution, mean occupancy, first names), as text or JSON.
 enum InfoCommand {
 
-    static let spec = CommandSpec(name: "info", abstract: "Describe a binvox file or packed dataset.")
+    static let spec = CommandSpec(
+        name: "info", abstract: "Describe a binvox file or packed dataset.",
+        discussion: """
+            For a .binvox file: extents (x, y, z; +y up), translate, scale, occupied voxels and \
+            their fraction, bounding box (inclusive voxel indices). For a packed .h5 dataset \
+            (made by 'voxgan pack'): grid count, resolution, mean occupancy, source and the \
+            first names.
+            """,
+        arguments: [Argument("file", help: "A .binvox file or a packed .h5 dataset.")],
+        options: [.flag("json", help: "Print one JSON object instead of text.")])
 
     static func run(_ arguments: [String]) throws {
-        guard try spec.parse(arguments) != nil else { return }
-        throw CommandFailure("'voxgan info' is not available yet")
+        guard let options = try spec.parse(arguments) else { return }
+        let path = options.positionals[0]
+        let description = try isPacked(path) ? describePacked(path) : describeBinvox(path)
+        if options.flag("json") {
+            let data = try JSONSerialization.data(
+                withJSONObject: description.json,
+                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            let width = description.text.map(\.0.count).max() ?? 0
+            for (key, value) in description.text {
+                print(key.padding(toLength: width + 2, withPad: " ", startingAt: 0) + value)
+            }
+        }
+    }
+
+    /// HDF5 files start with "\u{89}HDF\r\n\u{1A}\n"; anything else is read as binvox, whose
+    /// reader says what it expected if the file is neither.
+    static func isPacked(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let magic = [UInt8](handle.readData(ofLength: 8))
+        return magic == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+    }
+
+    typealias Description = (text: [(String, String)], json: [String: Any])
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
+    }
+
+    static func describeBinvox(_ path: String) throws -> Description {
+        let grid = try Binvox.read(path: path)
+        let t = grid.translate
+        let percent = String(format: "%.2f", 100 * grid.occupancy)
+        var text: [(String, String)] = [
+            ("file", path),
+            ("format", "binvox"),
+            ("dimensions", "\(grid.nx) × \(grid.ny) × \(grid.nz) (x, y, z; +y up)"),
+            ("translate", "\(number(t.x)) \(number(t.y)) \(number(t.z))"),
+            ("scale", number(grid.scale)),
+            ("occupied", "\(grid.occupiedCount) of \(grid.count) voxels (\(percent) %)"),
+        ]
+        var json: [String: Any] = [
+            "file": path, "format": "binvox", "dimensions": [grid.nx, grid.ny, grid.nz],
+            "translate": [t.x, t.y, t.z], "scale": grid.scale,
+            "occupied": grid.occupiedCount, "voxels": grid.count, "fraction": grid.occupancy,
+        ]
+        if let box = grid.boundingBox {
+            text.append(("bounding box", "x \(box.min.x)...\(box.max.x), "
+                         + "y \(box.min.y)...\(box.max.y), z \(box.min.z)...\(box.max.z)"))
+            json["bounding_box"] = ["min": [box.min.x, box.min.y, box.min.z],
+                                    "max": [box.max.x, box.max.y, box.max.z]]
+        } else {
+            text.append(("bounding box", "none (empty grid)"))
+            json["bounding_box"] = NSNull()
+        }
+        return (text, json)
+    }
+
+    static func describePacked(_ path: String) throws -> Description {
+        let dataset = try PackedDataset.load(path: path)
+        let r = dataset.resolution
+        let first = Array(dataset.names.prefix(5))
+        let more = dataset.count > first.count ? ", … (\(dataset.count) in all)" : ""
+        let version = dataset.attributes["format_version"].map { " \($0)" } ?? ""
+        var text: [(String, String)] = [
+            ("file", path),
+            ("format", (dataset.attributes["format"] ?? "HDF5 voxels") + version
+                + " (packed dataset)"),
+            ("grids", "\(dataset.count)"),
+            ("resolution", "\(r) × \(r) × \(r) (x, y, z; +y up)"),
+            ("occupancy", String(format: "mean %.4f", dataset.meanOccupancy)),
+        ]
+        if let source = dataset.attributes["source"] { text.append(("source", source)) }
+        if let packing = dataset.attributes["packing"] { text.append(("packing", packing)) }
+        text.append(("names", first.joined(separator: ", ") + more))
+        let json: [String: Any] = [
+            "file": path, "format": "packed", "count": dataset.count, "resolution": r,
+            "mean_occupancy": dataset.meanOccupancy, "first_names": first,
+            "attributes": dataset.attributes,
+        ]
+        return (text, json)
     }
 }

@@ -1,5 +1,0 @@
-import XCTest
-
-final class VoxelsPlaceholderTests: XCTestCase {
-    func testModuleLinks() {}
-}
