@@ -1,1 +1,0 @@
-// VoxelGeometry: see Package.swift for what this module holds.

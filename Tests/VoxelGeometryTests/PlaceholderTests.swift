@@ -1,5 +1,0 @@
-import XCTest
-
-final class VoxelGeometryPlaceholderTests: XCTestCase {
-    func testModuleLinks() {}
-}
