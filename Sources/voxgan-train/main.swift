@@ -1,8 +1,15 @@
-// voxgan-train: trains the 3D-GAN on packed chairs. Filled in by the training work.
+// voxgan-train: trains the 3D-GAN on packed real chairs and exports the generator.
+//
+//   voxgan-train --data chairs32.h5 --out runs/NAME [options]   train (or continue with --resume)
+//   voxgan-train export runs/NAME --out Models/NAME.h5           write the generator's weights
 import CommandLineKit
+import Foundation
 
-let spec = CommandSpec(name: "voxgan-train", abstract: "Train the 3D-GAN on real chairs.")
 runCommand("voxgan-train") {
-    guard try spec.parse(Array(CommandLine.arguments.dropFirst())) != nil else { return }
-    throw CommandFailure("training is not available yet")
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.first == "export" {
+        try ExportCommand.run(Array(arguments.dropFirst()))
+    } else {
+        try TrainCommand.run(arguments)
+    }
 }

@@ -1,0 +1,48 @@
+// history.csv: one row per logging interval, the source of the loss-curve plot.
+import Foundation
+
+enum TrainingHistory {
+
+    static let header = "iteration,epoch,d_loss,g_loss,d_accuracy,d_update_rate,samples_per_second,occupancy,data_occupancy,empty_fraction,solid_fraction,pairwise_iou"
+
+    static func append(_ report: IntervalReport, dataOccupancy: Double, to directory: String) throws {
+        let path = directory + "/history.csv"
+        if !FileManager.default.fileExists(atPath: path) {
+            try (header + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let d = report.diagnostics
+        func field(_ value: Double?) -> String { value.map { String(format: "%.6g", $0) } ?? "" }
+        let row = [String(report.iteration), String(report.epoch),
+                   field(report.discriminatorLoss), field(report.generatorLoss),
+                   field(report.discriminatorAccuracy), field(report.discriminatorUpdateRate),
+                   field(report.samplesPerSecond), field(d?.meanOccupancy), field(dataOccupancy),
+                   field(d?.emptyFraction), field(d?.solidFraction), field(d?.meanPairwiseIoU)]
+            .joined(separator: ",")
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((row + "\n").utf8))
+        if report.diagnostics != nil { TrainingPictures.writeLossPlot(historyPath: path, to: directory + "/losses.png") }
+    }
+
+    /// Drops rows after `iteration`, so a resumed run's history continues where its
+    /// checkpoint left off.
+    static func truncate(in directory: String, after iteration: Int) {
+        let path = directory + "/history.csv"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").filter { line in
+            guard let first = line.split(separator: ",").first, let value = Int(first) else { return true }
+            return value <= iteration
+        }
+        try? (kept.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
+
+/// Sample sheets and loss plots written during training.
+/// Known shortcoming: until the PNG renderer lands these write nothing.
+enum TrainingPictures {
+
+    static func writeSampleSheet(probabilities: [Float], count: Int, resolution: Int, path: String) {}
+
+    static func writeLossPlot(historyPath: String, to path: String) {}
+}

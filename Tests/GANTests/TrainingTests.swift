@@ -1,0 +1,187 @@
+// The training loop on tiny models: exact resumption, crash-safe checkpoints, weights files,
+// evaluation-mode independence, and the 64³ paper configuration's shapes.
+import Foundation
+import GAN
+import HDF5Kit
+import NN
+import XCTest
+
+final class TrainingTests: XCTestCase {
+
+    private var directory = ""
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "voxgan-training-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// 12 random boxes in an 8³ grid: enough data for a few 4-sample batches.
+    static func boxes(resolution: Int = 8, count: Int = 12) -> TrainingData {
+        var random = SplitMix64(seed: 5)
+        let r = resolution
+        var voxels = [UInt8](repeating: 0, count: count * r * r * r)
+        for n in 0..<count {
+            let low = (0..<3).map { _ in Int(random.next() % UInt64(r / 2)) }
+            let high = low.map { $0 + 1 + Int(random.next() % UInt64(r / 2)) }
+            for x in low[0]..<high[0] { for y in low[1]..<high[1] { for z in low[2]..<high[2] {
+                voxels[((n * r + x) * r + y) * r + z] = 1
+            } } }
+        }
+        return TrainingData(resolution: r, count: count, voxels: voxels, source: "boxes")
+    }
+
+    static func tinyConfig() -> TrainingConfig {
+        var config = TrainingConfig()
+        config.resolution = 8
+        config.generatorChannels = [6]
+        config.discriminatorChannels = [4]
+        config.zDimension = 5
+        config.batchSize = 4
+        config.epochs = 3
+        config.checkpointInterval = 4
+        config.logInterval = 2
+        config.sampleInterval = 4
+        config.threads = 2
+        config.accuracyThreshold = 0.8
+        return config
+    }
+
+    private func weights(_ trainer: Trainer) -> [[Float]] {
+        (trainer.generator.parameters + trainer.discriminator.parameters).map { $0.value.toArray() }
+            + trainer.generator.blocks.compactMap { $0.batchNorm?.runningMean.toArray() }
+    }
+
+    func testInterruptedAndResumedRunIsBitIdentical() throws {
+        let data = Self.boxes()
+        let config = Self.tinyConfig()  // 3 iterations per epoch, 9 in all
+
+        let straight = try Trainer(config: config, data: data, runDirectory: directory + "/a")
+        straight.log = { _ in }
+        try straight.run()
+        XCTAssertEqual(straight.iteration, 9)
+
+        // Stop after the checkpoint at iteration 4, then resume in a new trainer (a new process).
+        let first = try Trainer(config: config, data: data, runDirectory: directory + "/b")
+        first.log = { _ in }
+        let stop = StopFlag()
+        first.progress = { done, _, _ in if done == 5 { stop.raise() } }
+        try first.run(stop: stop)
+        XCTAssertEqual(first.iteration, 5)
+        let second = try Trainer(config: config, data: data, runDirectory: directory + "/b")
+        second.log = { _ in }
+        XCTAssertNotNil(try second.resumeFromLatestCheckpoint())
+        XCTAssertEqual(second.iteration, 5)
+        try second.run()
+
+        XCTAssertEqual(weights(second), weights(straight), "resumed weights differ from an uninterrupted run")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/b/history.csv"))
+    }
+
+    func testCorruptNewestCheckpointFallsBackToThePreviousOne() throws {
+        let data = Self.boxes()
+        let config = Self.tinyConfig()
+        let trainer = try Trainer(config: config, data: data, runDirectory: directory)
+        var lines: [String] = []
+        trainer.log = { lines.append($0) }
+        try trainer.run()
+        let checkpoints = Checkpoint.list(in: directory)
+        XCTAssertGreaterThanOrEqual(checkpoints.count, 2)
+        // Truncate the newest: a crash in the middle of a copy, or a full disk.
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: checkpoints[0]))
+        try handle.truncate(atOffset: 1000)
+        try handle.close()
+
+        let resumed = try Trainer(config: config, data: data, runDirectory: directory)
+        resumed.log = { lines.append($0) }
+        let used = try resumed.resumeFromLatestCheckpoint()
+        XCTAssertEqual(used, checkpoints[1])
+        XCTAssertTrue(lines.contains { $0.contains("skipping checkpoint") && $0.contains(checkpoints[0]) })
+    }
+
+    func testExportedWeightsReloadToTheSameProbabilities() throws {
+        let trainer = try Trainer(config: Self.tinyConfig(), data: Self.boxes(), runDirectory: directory)
+        trainer.log = { _ in }
+        try trainer.run()
+        let path = directory + "/model.h5"
+        let summary = try ModelExport.export(checkpoint: Checkpoint.list(in: directory)[0], to: path,
+                                             threshold: nil, withDiscriminator: false)
+        XCTAssertTrue(summary.contains("recommended threshold"))
+
+        let (loaded, metadata) = try WeightsFile.loadGenerator(path: path)
+        XCTAssertEqual(metadata.zDistribution, .normal)
+        XCTAssertEqual(metadata.attributes["iterations"], "9")
+        trainer.generator.isTraining = false
+        let z = trainer.fixedLatents(count: 3)
+        XCTAssertEqual(loaded(z).toArray(), trainer.generator(z).toArray())
+
+        let file = try HDF5File.open(path)
+        XCTAssertEqual(try file.stringAttribute("format"), "voxgan-weights")
+        XCTAssertEqual(try file.intAttribute("z_dim"), 5)
+        XCTAssertTrue(file.contains("generator/layer0/bn_running_var"))
+        XCTAssertFalse(file.contains("discriminator"))
+    }
+
+    func testCorruptWeightsFileIsReportedByName() throws {
+        let path = directory + "/broken.h5"
+        try Data("not an hdf5 file".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try WeightsFile.loadGenerator(path: path)) { error in
+            XCTAssertTrue("\(error)".contains(path))
+        }
+        XCTAssertThrowsError(try WeightsFile.loadGenerator(path: directory + "/missing.h5"))
+    }
+
+    func testEvaluationModeSampleDoesNotDependOnItsBatch() throws {
+        let generator = try Generator(config: GeneratorConfig(resolution: 16, zDimension: 7, channels: [8, 4]))
+        var random = SplitMix64(seed: 9)
+        initialize(generator.layers, scheme: .dcgan, generator: &random)
+        generator.isTraining = true
+        _ = generator(Tensor(shape: [4, 7, 1, 1, 1], values: (0..<28).map { Float($0 % 5) - 2 }))
+        generator.isTraining = false
+        let one = latentVector(seed: 1, dimension: 7, distribution: .normal, std: 1)
+        let other = latentVector(seed: 2, dimension: 7, distribution: .normal, std: 1)
+        let alone = generator(Tensor(shape: [1, 7, 1, 1, 1], values: one)).toArray()
+        let together = generator(Tensor(shape: [2, 7, 1, 1, 1], values: other + one)).toArray()
+        XCTAssertEqual(Array(together[(16 * 16 * 16)...]), alone)
+    }
+
+    func testPaperSized64ConfigurationAtTinyWidthsTrainsOneIteration() throws {
+        var config = Self.tinyConfig()
+        config.resolution = 64
+        config.generatorChannels = [4, 4, 4, 2]
+        config.discriminatorChannels = [2, 4, 4, 4]
+        config.batchSize = 2
+        config.epochs = 1
+        let data = Self.boxes(resolution: 64, count: 2)
+        let trainer = try Trainer(config: config, data: data, runDirectory: directory)
+        trainer.log = { _ in }
+        try trainer.run()
+        XCTAssertEqual(trainer.iteration, 1)
+        XCTAssertEqual(trainer.generator(trainer.fixedLatents(count: 1)).shape, [1, 1, 64, 64, 64])
+        XCTAssertThrowsError(try Generator(config: GeneratorConfig(resolution: 64, channels: [8, 8])))
+    }
+
+    func testDiagnosticsSeeEmptySolidAndIdenticalSamples() {
+        let r = 8
+        let voxels = r * r * r
+        let empty = [Float](repeating: 0.1, count: 2 * voxels)
+        let solid = [Float](repeating: 0.9, count: 2 * voxels)
+        let e = empty.withUnsafeBufferPointer {
+            SampleDiagnostics(probabilities: $0, count: 2, resolution: r, threshold: 0.5)
+        }
+        XCTAssertEqual(e.emptyFraction, 1)
+        let s = solid.withUnsafeBufferPointer {
+            SampleDiagnostics(probabilities: $0, count: 2, resolution: r, threshold: 0.5)
+        }
+        XCTAssertEqual(s.solidFraction, 1)
+        XCTAssertEqual(s.meanPairwiseIoU, 1)
+        XCTAssertFalse(s.warnings.isEmpty)
+        let nan = [Float](repeating: .nan, count: voxels)
+        XCTAssertTrue(nan.withUnsafeBufferPointer {
+            SampleDiagnostics(probabilities: $0, count: 1, resolution: r, threshold: 0.5)
+        }.hasNonFinite)
+    }
+}
