@@ -484,13 +484,17 @@ public final class HDF5Dataset: HDF5Object {
     public func read<T: HDF5Scalar>(as: T.Type = T.self) throws -> [T] {
         try locked {
             if isString { throw HDF5Error("\(location): holds strings, not numbers") }
-            var values = [T](repeating: T(), count: elementCount)
-            guard !values.isEmpty else { return values }
-            try values.withUnsafeMutableBufferPointer { buffer in
+            let count = elementCount
+            guard count > 0 else { return [] }
+
+            // HDF5 fills every element, so the array is not zeroed first: across the module
+            // boundary `[T](repeating:count:)` runs unspecialised, one element at a time, which
+            // took longer than decompressing a packed dataset.
+            return try [T](unsafeUninitializedCapacity: count) { buffer, initialised in
                 try check(H5Dread(id, T.hdf5Type.nativeType, 0, 0, 0, buffer.baseAddress),
                           "cannot read as \(T.self)")
+                initialised = count
             }
-            return values
         }
     }
 

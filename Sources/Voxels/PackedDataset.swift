@@ -65,8 +65,8 @@ public struct PackedDataset: Sendable {
         precondition(i >= 0 && i < count, "grid \(i) of \(count)")
         let r = resolution
         return voxels.withUnsafeBufferPointer { bytes in
-            VoxelGrid(bytesXYZ: UnsafeBufferPointer(rebasing: bytes[i * gridSize..<(i + 1) * gridSize]),
-                      nx: r, ny: r, nz: r)
+            let slice = UnsafeBufferPointer(rebasing: bytes[i * gridSize..<(i + 1) * gridSize])
+            return VoxelGrid(bytesXYZ: slice, nx: r, ny: r, nz: r)
         }
     }
 
@@ -111,7 +111,10 @@ public struct PackedDataset: Sendable {
 
         // 2. One read of the whole array, then a check that it holds only 0 and 1.
         let voxels = try dataset.read(as: UInt8.self)
-        if let bad = voxels.firstIndex(where: { $0 > 1 }) {
+        let highBits = voxels.withUnsafeBufferPointer { bytes in
+            bytes.reduce(UInt8(0)) { $0 | ($1 & 0xFE) }  // a branch-free pass that vectorises
+        }
+        if highBits != 0, let bad = voxels.firstIndex(where: { $0 > 1 }) {
             let grid = bad / (r * r * r)
             throw HDF5Error("\(path):/voxels: expected values 0 or 1, found \(voxels[bad]) in "
                             + "grid \(grid)")

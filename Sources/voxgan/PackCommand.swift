@@ -44,7 +44,9 @@ enum PackCommand {
         let result = try packer.pack(inputs: options.positionals) { done, total in
             if total > 200 { printError("pack: read \(done)/\(total) files") }
         }
-        for skipped in result.skipped { printError("pack: skipped \(skipped.name): \(skipped.reason)") }
+        for skipped in result.skipped {
+            printError("pack: skipped \(skipped.name): \(skipped.reason)")
+        }
         guard !result.grids.isEmpty else {
             throw CommandFailure("nothing packed from \(options.positionals.count) input(s) "
                                  + "(\(result.summary))")

@@ -103,7 +103,7 @@ final class BinvoxTests: XCTestCase {
         XCTAssertEqual(box.min, SIMD3(4, 0, 5))
         XCTAssertEqual(box.max, SIMD3(27, 31, 26))
 
-        let shapenet = try Binvox.read(path: try TestData.sample("18e5d3054fba58bf6e30a0dcfb43d654"))
+        let shapenet = try Binvox.read(path: try TestData.sample("shapenet_64__18e5d305"))
         XCTAssertEqual(shapenet.occupiedCount, 4_794)
         XCTAssertEqual(shapenet.translate, SIMD3(-0.267709, -0.220849, -0.35564))
         XCTAssertEqual(shapenet.scale, 0.647487)
