@@ -1,8 +1,153 @@
-// voxgan-serve: the HTTP server for generated chairs. Filled in by the serving work.
+// voxgan-serve: the HTTP server for generated chairs. Parses options (each also readable from a
+// VOXGAN_* variable), opens the model, listens, warms the model up, then serves until SIGTERM
+// or SIGINT, when it stops accepting, lets requests in progress finish and exits 0.
 import CommandLineKit
+import Foundation
+import Serving
 
-let spec = CommandSpec(name: "voxgan-serve", abstract: "Serve generated chairs over HTTP.")
+let defaultWeights = "Models/chairs32.h5"
+
+let spec = CommandSpec(
+    name: "voxgan-serve",
+    abstract: "Serve generated chairs over HTTP.",
+    discussion: """
+        Prints 'voxgan-serve: listening on http://HOST:PORT' once bound (with --port 0, the \
+        port the system chose), then 'voxgan-serve: ready' after a warm-up generation. \
+        One access-log line per request goes to --access-log.
+        """,
+    options: [
+        .value("weights", "PATH", env: "VOXGAN_WEIGHTS",
+               help: "Generator weights (.h5). Default: \(defaultWeights) in the current "
+                   + "directory, else beside the executable's ../../Models."),
+        .value("host", "ADDRESS", default: "127.0.0.1", env: "VOXGAN_HOST",
+               help: "Numeric address to listen on."),
+        .value("port", "N", default: "8080", env: "VOXGAN_PORT",
+               help: "TCP port; 0 picks a free one and prints it."),
+        .value("threads", "N", env: "VOXGAN_THREADS",
+               help: "HTTP worker threads (default: the number of cores)."),
+        .value("max-batch", "N", default: "16", env: "VOXGAN_MAX_BATCH",
+               help: "Latents per generator call at most."),
+        .value("max-delay-ms", "MS", default: "5", env: "VOXGAN_MAX_DELAY_MS",
+               help: "How long a request waits for its batch to fill."),
+        .value("queue", "N", default: "256", env: "VOXGAN_QUEUE",
+               help: "Latents that may wait for the generator; beyond, 503 at once."),
+        .value("workers", "N", default: "2", env: "VOXGAN_WORKERS",
+               help: "Threads for meshing, rendering and encoding."),
+        .value("max-samples", "N", default: "64", env: "VOXGAN_MAX_SAMPLES",
+               help: "Chairs per POST /v1/samples at most (413 above)."),
+        .value("max-steps", "N", default: "32", env: "VOXGAN_MAX_STEPS",
+               help: "Steps per /v1/interpolate at most."),
+        .value("cache-mb", "MB", default: "64", env: "VOXGAN_CACHE_MB",
+               help: "Memory for cached results (0 disables the cache)."),
+        .value("connection-limit", "N", default: "256", env: "VOXGAN_CONNECTION_LIMIT",
+               help: "Open connections at most."),
+        .value("per-ip-limit", "N", default: "64", env: "VOXGAN_PER_IP_LIMIT",
+               help: "Open connections per client address at most (0: no limit)."),
+        .value("timeout", "SECONDS", default: "10", env: "VOXGAN_TIMEOUT",
+               help: "Idle connections, keep-alive ones included, are closed after this."),
+        .value("memory-limit", "BYTES", default: "65536", env: "VOXGAN_MEMORY_LIMIT",
+               help: "Memory per connection for the request line, headers and buffers."),
+        .value("max-body", "BYTES", default: "8388608", env: "VOXGAN_MAX_BODY",
+               help: "Largest request body (413 above)."),
+        .value("public", "DIR", default: "Public", env: "VOXGAN_PUBLIC",
+               help: "Directory served at / (the browser viewer)."),
+        .value("three-dir", "DIR", default: "/usr/share/javascript/three",
+               env: "VOXGAN_THREE_DIR", help: "three.js directory served at /vendor/three/."),
+        .value("access-log", "DEST", default: "-", env: "VOXGAN_ACCESS_LOG",
+               help: "Access log: '-' (standard output), 'stderr', 'off' or a file."),
+        .flag("synthetic", env: "VOXGAN_SYNTHETIC",
+              help: "Development only: serve a synthetic stand-in chair model, no weights."),
+        .value("synthetic-resolution", "R", default: "32",
+               help: "Development only: resolution of the synthetic model."),
+    ])
+
+/// THE place where weights become a model. When the GAN module's ModelAdapter.swift provides
+/// `loadChairModel(weightsPath:)`, replace the marked line with:
+///     return try loadChairModel(weightsPath: path)
+func openModel(path: String) throws -> ChairModel {
+    throw CommandFailure("\(path): weights loading is not available yet (use --synthetic)")  // MODEL-LOADER
+}
+
+/// The weights file to open: as given, or the default in the current directory, or in
+/// `../../Models` beside the executable (where `swift run` puts it).
+func resolveWeights(_ given: String?) throws -> String {
+    if let given {
+        guard FileManager.default.fileExists(atPath: given) else {
+            throw CommandFailure("\(given): no such weights file")
+        }
+        return given
+    }
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    let besideBuild = executable.deletingLastPathComponent()
+        .appendingPathComponent("../../\(defaultWeights)").standardizedFileURL.path
+    for candidate in [defaultWeights, besideBuild]
+        where FileManager.default.fileExists(atPath: candidate) {
+        return candidate
+    }
+    throw CommandFailure("\(defaultWeights): no such weights file (looked in the current "
+                         + "directory and at \(besideBuild); give --weights)")
+}
+
+func say(_ line: String) {
+    print("voxgan-serve: \(line)")
+    fflush(stdout)
+}
+
 runCommand("voxgan-serve") {
-    guard try spec.parse(Array(CommandLine.arguments.dropFirst())) != nil else { return }
-    throw CommandFailure("the server is not available yet")
+    guard let options = try spec.parse(Array(CommandLine.arguments.dropFirst())) else { return }
+
+    // 1. Configuration, every value checked before anything starts.
+    var configuration = ServerConfiguration()
+    configuration.http.host = options.string("host", default: "127.0.0.1")
+    configuration.http.port = try options.int("port", in: 0...65535)!
+    configuration.http.threads = try options.int("threads", in: 1...256)
+        ?? ProcessInfo.processInfo.activeProcessorCount
+    configuration.http.connectionLimit = try options.int("connection-limit", in: 1...1_000_000)!
+    configuration.http.perIPConnectionLimit = try options.int("per-ip-limit", in: 0...1_000_000)!
+    configuration.http.connectionTimeoutSeconds = try options.int("timeout", in: 1...86_400)!
+    configuration.http.connectionMemoryLimit = try options.int("memory-limit",
+                                                               in: 8192...(64 << 20))!
+    configuration.http.maxBodyBytes = try options.int("max-body", in: 1...(1 << 30))!
+    configuration.maxBatch = try options.int("max-batch", in: 1...1024)!
+    configuration.maxDelayMilliseconds = try options.double("max-delay-ms", in: 0...10_000)!
+    configuration.queueCapacity = try options.int("queue", in: 1...1_000_000)!
+    configuration.workerThreads = try options.int("workers", in: 1...256)!
+    configuration.maxSamplesPerRequest = try options.int("max-samples", in: 1...100_000)!
+    configuration.maxInterpolationSteps = try options.int("max-steps", in: 2...1024)!
+    configuration.cacheBytes = try options.int("cache-mb", in: 0...1_000_000)! << 20
+    configuration.publicDirectory = options.string("public", default: "Public")
+    configuration.threeDirectory = options.string("three-dir", default: "/usr/share/javascript/three")
+    configuration.accessLog = AccessLogDestination(argument: options.string("access-log",
+                                                                           default: "-"))
+
+    // 2. Signals: blocked in every thread (they inherit this mask), taken by sigwait below.
+    signal(SIGPIPE, SIG_IGN)
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGTERM)
+    sigaddset(&stopSignals, SIGINT)
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+
+    // 3. The model.
+    let model: ChairModel
+    if options.flag("synthetic") {
+        model = SyntheticChairModel(resolution: try options.int("synthetic-resolution",
+                                                                in: 4...256)!)
+    } else {
+        let path = try resolveWeights(options.string("weights"))
+        model = try openModel(path: path)
+    }
+
+    // 4. Listen, warm up, serve.
+    let server = try VoxganServer(model: model, configuration: configuration)
+    try server.listen()
+    say("listening on \(server.baseURL)")
+    try server.warmUp()
+    say("ready (resolution \(model.resolution), weights \(model.weightsSHA256.prefix(12)))")
+
+    var received: Int32 = 0
+    sigwait(&stopSignals, &received)
+    say("stopping on signal \(received): finishing requests in progress")
+    server.stop()
+    say("stopped")
 }

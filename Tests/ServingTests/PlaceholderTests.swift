@@ -1,5 +1,0 @@
-import XCTest
-
-final class ServingPlaceholderTests: XCTestCase {
-    func testModuleLinks() {}
-}
