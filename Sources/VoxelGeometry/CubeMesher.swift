@@ -9,6 +9,8 @@
 //   2. Where an edge touched by two diagonal voxels still joins the same vertex copies at
 //      both ends (the two voxels also meet elsewhere around both corners), the edge is split
 //      at its midpoint once per voxel, so the two sheets meeting there stay distinct edges.
+// Copies that share a position are then nudged 0.005 voxel towards their own sheet, so the
+// surface does not touch itself and position-merging tools (trimesh) also see it closed.
 // The result is dual to the marching-cubes surface of the same grid, so both have the same
 // Euler characteristic; the tests check that.
 import Voxels
@@ -24,8 +26,9 @@ public enum VoxelMesher {
     /// Voxel `(x, y, z)` spans `[x, x+1] × [y, y+1] × [z, z+1]` in lattice units; lattice point
     /// `i` sits at `translate + scale·i/d` with `d = max(nx, ny, nz)`, as in binvox. Out-of-range
     /// neighbours count as empty, so voxels on the border are closed. The result is watertight,
-    /// wound outward, and a 2-manifold (corners and edges where voxels touch diagonally get
-    /// one vertex per sheet). One voxel gives 8 vertices and 12 triangles.
+    /// wound outward, and a 2-manifold: where voxels touch only along an edge or at a corner,
+    /// each sheet gets its own vertex there, moved 0.005 voxel towards its sheet so the copies
+    /// stay apart. One voxel gives 8 vertices and 12 triangles.
     ///
     /// - Parameters:
     ///   - grid: the occupancy; an empty grid gives an empty mesh.
@@ -64,6 +67,35 @@ enum CornerTopology {
     /// One sheet and no edge at the corner touched by two diagonal voxels: such corners can
     /// join merged rectangles.
     static let isSimple: [Bool] = tables.simple
+
+    /// `copyDirection[config·8 + component]`: unit vector from the corner towards the centre
+    /// of the sheet's faces around it. Copies are nudged a little along it, so sheets that
+    /// touch at the corner become geometrically apart too (tools that merge vertices by
+    /// position, such as trimesh, then still see a closed surface).
+    static let copyDirection: [SIMD3<Float>] = {
+        var directions = [SIMD3<Float>](repeating: .zero, count: 256 * 8)
+        for config in 0..<256 where componentCount[config] > 1 {
+            for face in 0..<12 {
+                let label = Int(component[config * 12 + face])
+                guard label >= 0 else { continue }
+                let axis = face / 4
+                let (first, second) = axis == 0 ? (1, 2) : axis == 1 ? (0, 2) : (0, 1)
+                var centre = SIMD3<Float>.zero
+                centre[first] = face & 1 == 1 ? 0.5 : -0.5
+                centre[second] = face & 2 == 2 ? 0.5 : -0.5
+                directions[config * 8 + label] += centre
+            }
+            for label in 0..<Int(componentCount[config]) {
+                let sum = directions[config * 8 + label]
+                let length = (sum * sum).sum().squareRoot()
+                directions[config * 8 + label] = length > 0 ? sum / length : .zero
+            }
+        }
+        return directions
+    }()
+
+    /// How far copies of a split corner move, in voxels.
+    static let copyNudge = 0.005
 
     @inline(__always)
     static func face(axis: Int, octant: Int) -> Int {
@@ -255,8 +287,17 @@ struct CubeMeshBuilder {
             configuration[lattice] = UInt8(config)
             first = Int32(vertices.count)
             firstVertex[lattice] = first
-            let position = SIMD3<Float>(origin + step * SIMD3<Double>(point))
-            for _ in 0..<CornerTopology.componentCount[config] { vertices.append(position) }
+            let position = origin + step * SIMD3<Double>(point)
+            let copies = Int(CornerTopology.componentCount[config])
+            if copies == 1 {
+                vertices.append(SIMD3<Float>(position))
+            } else {
+                let nudge = step * CornerTopology.copyNudge
+                for copy in 0..<copies {
+                    let direction = SIMD3<Double>(CornerTopology.copyDirection[config * 8 + copy])
+                    vertices.append(SIMD3<Float>(position + nudge * direction))
+                }
+            }
         } else {
             config = Int(configuration[lattice])
         }
@@ -341,8 +382,13 @@ struct CubeMeshBuilder {
         let edgeAxis = k % 2 == 0 ? FaceDirections.uAxis[d] : FaceDirections.vAxis[d]
         let key = SIMD2(((low.x * latticeY + low.y) * latticeZ + low.z) * 3 + edgeAxis, voxel)
         if let existing = midpoints[key] { return existing }
+        // The two sheets' midpoints coincide; each moves a little towards its own voxel.
         let index = UInt32(vertices.count)
-        vertices.append((vertices[Int(corners[k])] + vertices[Int(corners[next])]) / 2)
+        let middle = origin + step * (SIMD3<Double>(start) + SIMD3<Double>(end)) / 2
+        let centre = origin + step * (SIMD3<Double>(at) + 0.5)
+        let towards = centre - middle
+        let length = (towards * towards).sum().squareRoot()
+        vertices.append(SIMD3<Float>(middle + towards / length * step * CornerTopology.copyNudge))
         midpoints[key] = index
         return index
     }
