@@ -248,12 +248,7 @@ public struct DatasetPacker: Sendable {
     /// the world placement reset (packed grids have none).
     func prepare(path: String) throws -> VoxelGrid {
         let grid = try Binvox.read(path: path)
-        var packed: VoxelGrid
-        do {
-            packed = try grid.resampled(toResolution: resolution, mode: downsample)
-        } catch {
-            throw VoxelGridError("\(path): \(error)")
-        }
+        var packed = try grid.resampled(toResolution: resolution, mode: downsample)
         if center { packed = packed.recentred() }
         packed.translate = .zero
         packed.scale = 1

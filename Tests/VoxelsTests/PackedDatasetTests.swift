@@ -170,3 +170,22 @@ final class PackedDatasetTests: XCTestCase {
         }
     }
 }
+
+final class VoxelFormatBenchmarkTests: XCTestCase {
+
+    /// The benchmarks run end to end (their timings are not checked here).
+    func testBenchmarksRun() throws {
+        let chair = VoxelFormatBenchmarks.syntheticChair()
+        XCTAssertEqual(chair.dimensions, SIMD3(64, 64, 64))
+        XCTAssertEqual(chair.largestComponent(), chair)
+        let timings = try VoxelFormatBenchmarks.binvox(repetitions: 2)
+        XCTAssertGreaterThan(timings.readFile, 0)
+        XCTAssertGreaterThan(timings.encode, 0)
+
+        let folder = try TestData.temporaryFolder(self)
+        let path = folder + "/set.h5"
+        try DatasetPacker(resolution: 32).pack(inputs: try TestData.samples())
+            .write(to: path, source: "benchmark test")
+        XCTAssertGreaterThan(try VoxelFormatBenchmarks.loadPacked(path: path, repetitions: 1), 0)
+    }
+}
