@@ -167,7 +167,13 @@ func packOpaque(_ rgb: SIMD3<Double>) -> UInt32 {
 
 // MARK: - Rasteriser
 
-/// The supersampled colour and depth buffers of one render.
+/// The supersampled buffer of one render.
+///
+/// Each sample is one `UInt32`: quantised depth in the high 16 bits (larger is nearer, 0 is
+/// the background) and a palette index in the low 16. The depth test is then a single
+/// unsigned comparison, and the buffer is half the size of separate colour and depth planes.
+/// 16 bits of depth over the model's depth range resolve 1/500 of a voxel at 128³, far finer
+/// than any gap between two surfaces that can overlap on screen.
 struct Raster {
 
     let size: Int
@@ -175,37 +181,43 @@ struct Raster {
     let side: Int
     let options: RenderOptions
 
-    /// Premultiplied RGBA (R in the low byte), `side × side`, rows top first.
-    var colour: [UInt32]
+    /// `side × side` samples, rows top first.
+    var samples: [UInt32]
 
-    /// Depth towards the camera in lattice units; larger is nearer.
-    var depth: [Float]
+    /// Premultiplied RGBA (R in the low byte) per palette index; index 0 is the background.
+    var palette: [UInt32]
+
+    /// Straight RGBA per palette index, for pixels whose samples all agree.
+    var straight: [SIMD4<UInt8>]
 
     init(options: RenderOptions, background: SIMD4<UInt8>) {
         size = options.size
         supersample = min(max(options.supersample, 1), 4)
         side = size * supersample
         self.options = options
-        colour = [UInt32](repeating: packPremultiplied(background), count: side * side)
-        depth = [Float](repeating: -.infinity, count: side * side)
+        samples = [UInt32](repeating: 0, count: side * side)
+        palette = [packPremultiplied(background)]
+        straight = [background]
     }
 
     /// One face orientation as seen on screen.
     struct Orientation {
-        /// Direction index (−x, +x, −y, +y, −z, +z).
-        var direction: Int
         /// Lattice offset of the face's first corner from its voxel.
         var corner: SIMD3<Double>
-        /// Screen-space maps from pixel offsets to face coordinates (s, t).
+        /// Maps from pixel offsets (dx, dy) to face coordinates: s = sx·dx + sy·dy, likewise t.
         var sx: Double, sy: Double, tx: Double, ty: Double
-        /// Depth change per unit of s and t.
+        /// Quantised depth change per unit of s and t.
         var depthS: Double, depthT: Double
         /// Screen distance in pixels between opposite sides (s = 0 to 1, t = 0 to 1).
         var widthS: Double, widthT: Double
         /// Screen bounding box of the face relative to its first corner.
         var low: SIMD2<Double>, high: SIMD2<Double>
-        var brightness: Double
+        /// Palette index of the first colour level's fill; its outline colour follows it.
+        var paletteBase: Int
     }
+
+    /// Probability colours are quantised to this many levels (palette entries per side).
+    static let levels = 256
 
     mutating func draw(occupancy: PaddedOccupancy, grid: VoxelGrid,
                        probabilities: UnsafeBufferPointer<Float>?) {
@@ -216,17 +228,20 @@ struct Raster {
             (d & 1 == 1 ? 1 : -1) * camera.forward[d / 2] > 1e-9
         }
 
-        // 1. Exposed faces towards the camera, and the extent of their voxels on screen.
+        // 1. Exposed faces towards the camera, and the extent of their voxels on screen and
+        // in depth (extremes of a cube's projection are at its corners).
         var faces: [(voxel: SIMD3<Int32>, direction: UInt8)] = []
         faces.reserveCapacity(occupancy.occupied.count * 2)
-        var cornerRight: [Double] = [], cornerUp: [Double] = []
+        var cornerLow = SIMD3<Double>(repeating: .infinity), cornerHigh = -cornerLow
         for corner in 0..<8 {
             let offset = SIMD3<Double>(Double(corner & 1), Double((corner >> 1) & 1),
                                        Double(corner >> 2))
-            cornerRight.append((offset * camera.right).sum())
-            cornerUp.append((offset * camera.up).sum())
+            let projected = SIMD3((offset * camera.right).sum(), (offset * camera.up).sum(),
+                                  (offset * camera.forward).sum())
+            cornerLow = pointwiseMin(cornerLow, projected)
+            cornerHigh = pointwiseMax(cornerHigh, projected)
         }
-        var low = SIMD2<Double>(.infinity, .infinity), high = -low
+        var low = SIMD3<Double>(repeating: .infinity), high = -low
         occupancy.cells.withUnsafeBufferPointer { cells in
             for padded in occupancy.occupied {
                 let voxel = Int(padded)
@@ -239,114 +254,138 @@ struct Raster {
                 }
                 guard exposed else { continue }
                 let position = SIMD3<Double>(Double(c.x), Double(c.y), Double(c.z))
-                let right = (position * camera.right).sum()
-                let up = (position * camera.up).sum()
-                low = pointwiseMin(low, SIMD2(right + cornerRight.min()!, up + cornerUp.min()!))
-                high = pointwiseMax(high, SIMD2(right + cornerRight.max()!, up + cornerUp.max()!))
+                let projected = SIMD3((position * camera.right).sum(),
+                                      (position * camera.up).sum(),
+                                      (position * camera.forward).sum())
+                low = pointwiseMin(low, projected + cornerLow)
+                high = pointwiseMax(high, projected + cornerHigh)
             }
         }
+        guard !faces.isEmpty else { return }
         if options.framing == .grid {
-            low = SIMD2(.infinity, .infinity)
-            high = -low
             for corner in 0..<8 {
                 let position = SIMD3<Double>(Double((corner & 1) * grid.nx),
                                              Double(((corner >> 1) & 1) * grid.ny),
                                              Double((corner >> 2) * grid.nz))
                 let point = SIMD2((position * camera.right).sum(), (position * camera.up).sum())
-                low = pointwiseMin(low, point)
-                high = pointwiseMax(high, point)
+                if corner == 0 {
+                    low.x = point.x
+                    low.y = point.y
+                    high.x = point.x
+                    high.y = point.y
+                }
+                low = SIMD3(min(low.x, point.x), min(low.y, point.y), low.z)
+                high = SIMD3(max(high.x, point.x), max(high.y, point.y), high.z)
             }
         }
-        guard !faces.isEmpty else { return }
 
-        // 2. Lattice units to supersampled pixels: x right, y down, centred.
+        // 2. Lattice units to supersampled pixels (x right, y down, centred) and depth to
+        // 1...65534.
         let extent = max(high.x - low.x, high.y - low.y, 1e-9)
-        let usable = Double(side) * max(0.05, 1 - 2 * options.margin)
-        let scale = usable / extent
-        let centre = (low + high) / 2
+        let scale = Double(side) * max(0.05, 1 - 2 * options.margin) / extent
+        let centre = (SIMD2(low.x, low.y) + SIMD2(high.x, high.y)) / 2
         let half = Double(side) / 2
-        func screen(_ point: SIMD3<Double>) -> SIMD2<Double> {
-            SIMD2(((point * camera.right).sum() - centre.x) * scale + half,
-                  half - ((point * camera.up).sum() - centre.y) * scale)
-        }
+        let depthScale = 65533 / max(high.z - low.z, 1e-9)
         func screenVector(_ vector: SIMD3<Double>) -> SIMD2<Double> {
             SIMD2((vector * camera.right).sum() * scale, -(vector * camera.up).sum() * scale)
         }
 
+        // Palette: per visible side and colour level, a fill and a darker outline colour.
+        let levels = probabilities == nil ? 1 : Raster.levels
+        let base = SIMD3<Double>(options.colour)
         var orientations: [Orientation?] = Array(repeating: nil, count: 6)
         for d in visible {
             let axes = [SIMD3<Double>(1, 0, 0), SIMD3<Double>(0, 1, 0), SIMD3<Double>(0, 0, 1)]
             let uAxis = axes[FaceDirections.uAxis[d]], vAxis = axes[FaceDirections.vAxis[d]]
             var normal = SIMD3<Double>.zero
             normal[d / 2] = d & 1 == 1 ? 1 : -1
+            let brightness = camera.shade(normal)
+            let paletteBase = palette.count
+            for level in 0..<levels {
+                let rgb = probabilities == nil
+                    ? base : probabilityColour(Float(level) / Float(levels - 1))
+                for factor in [brightness, brightness * 0.55] {
+                    let colour = packOpaque(rgb * factor)
+                    palette.append(colour)
+                    straight.append(SIMD4(UInt8(colour & 0xFF), UInt8((colour >> 8) & 0xFF),
+                                          UInt8((colour >> 16) & 0xFF), 255))
+                }
+            }
             let a = screenVector(uAxis), b = screenVector(vAxis)
             let determinant = a.x * b.y - a.y * b.x
             guard abs(determinant) > 1e-12 else { continue }  // edge-on: covers no pixels
             let corners = [SIMD2<Double>.zero, a, a + b, b]
             orientations[d] = Orientation(
-                direction: d, corner: SIMD3(FaceDirections.latticeOffset(direction: d, corner: 0)),
+                corner: SIMD3(FaceDirections.latticeOffset(direction: d, corner: 0)),
                 sx: b.y / determinant, sy: -b.x / determinant,
                 tx: -a.y / determinant, ty: a.x / determinant,
-                depthS: (uAxis * camera.forward).sum(), depthT: (vAxis * camera.forward).sum(),
+                depthS: (uAxis * camera.forward).sum() * depthScale,
+                depthT: (vAxis * camera.forward).sum() * depthScale,
                 widthS: abs(determinant) / (b * b).sum().squareRoot(),
                 widthT: abs(determinant) / (a * a).sum().squareRoot(),
                 low: corners.reduce(SIMD2(.infinity, .infinity)) { pointwiseMin($0, $1) },
                 high: corners.reduce(-SIMD2(.infinity, .infinity)) { pointwiseMax($0, $1) },
-                brightness: camera.shade(normal))
+                paletteBase: paletteBase)
         }
 
         // Lines about one output pixel wide where two faces meet (half on each face), thinner
         // when voxels are only a few pixels across.
-        let lineWidth = options.outlines ? min(0.5 * Double(supersample), 0.12 * scale) : -1
-        let base = SIMD3<Double>(options.colour)
+        let lineWidth = options.outlines ? min(0.5 * Double(supersample), 0.1 * scale) : -1
         let ny = grid.ny, nz = grid.nz
 
-        // 3. Scan conversion.
+        // 3. Scan conversion, row by row within each face.
         let side = self.side
-        colour.withUnsafeMutableBufferPointer { colour in
-            depth.withUnsafeMutableBufferPointer { depth in
-                for face in faces {
-                    guard let o = orientations[Int(face.direction)] else { continue }
-                    let voxel = SIMD3<Double>(face.voxel)
-                    var rgb = base
-                    if let probabilities {
-                        let x = Int(face.voxel.x), y = Int(face.voxel.y), z = Int(face.voxel.z)
-                        rgb = probabilityColour(probabilities[(x * ny + y) * nz + z])
-                    }
-                    let fill = packOpaque(rgb * o.brightness)
-                    let line = packOpaque(rgb * o.brightness * 0.45)
-                    let first = voxel + o.corner
-                    let origin = screen(first)
-                    let originDepth = (first * camera.forward).sum()
-                    let top = max(0, Int((origin.y + o.low.y - 0.5).rounded(.up)))
-                    let bottom = min(side - 1, Int((origin.y + o.high.y - 0.5).rounded(.down)))
-                    guard top <= bottom else { continue }
-                    let epsilon = 1e-3
-                    for row in top...bottom {
-                        let dy = Double(row) + 0.5 - origin.y
-                        // s = sRow + o.sx·dx and t = tRow + o.tx·dx, dx = x + 0.5 − origin.x.
-                        let sRow = o.sy * dy, tRow = o.ty * dy
-                        var from = -Double.infinity, to = Double.infinity
-                        if !Raster.span(sRow, o.sx, epsilon, &from, &to) { continue }
-                        if !Raster.span(tRow, o.tx, epsilon, &from, &to) { continue }
-                        let start = max(0, Int((from + origin.x - 0.5).rounded(.up)))
-                        let end = min(side - 1, Int((to + origin.x - 0.5).rounded(.down)))
-                        guard start <= end else { continue }
-                        let rowBase = row * side
-                        var dx = Double(start) + 0.5 - origin.x
+        samples.withUnsafeMutableBufferPointer { samples in
+            for face in faces {
+                guard let o = orientations[Int(face.direction)] else { continue }
+                var entry = o.paletteBase
+                if let probabilities {
+                    let x = Int(face.voxel.x), y = Int(face.voxel.y), z = Int(face.voxel.z)
+                    let p = probabilities[(x * ny + y) * nz + z]
+                    let level = p.isNaN ? 0 : Int((min(max(p, 0), 1) * Float(levels - 1)).rounded())
+                    entry += 2 * level
+                }
+                let fill = UInt32(entry), line = UInt32(entry + 1)
+                let first = SIMD3<Double>(face.voxel) + o.corner
+                let origin = SIMD2(((first * camera.right).sum() - centre.x) * scale + half,
+                                   half - ((first * camera.up).sum() - centre.y) * scale)
+                let originDepth = ((first * camera.forward).sum() - low.z) * depthScale + 1
+                let top = max(0, Int((origin.y + o.low.y - 0.5).rounded(.up)))
+                let bottom = min(side - 1, Int((origin.y + o.high.y - 0.5).rounded(.down)))
+                guard top <= bottom else { continue }
+                let epsilon = 1e-3
+                for row in top...bottom {
+                    let dy = Double(row) + 0.5 - origin.y
+                    // s = sRow + o.sx·dx and t = tRow + o.tx·dx, with dx = x + 0.5 − origin.x.
+                    let sRow = o.sy * dy, tRow = o.ty * dy
+                    var from = -Double.infinity, to = Double.infinity
+                    if !Raster.span(sRow, o.sx, epsilon, &from, &to) { continue }
+                    if !Raster.span(tRow, o.tx, epsilon, &from, &to) { continue }
+                    let start = max(0, Int((from + origin.x - 0.5).rounded(.up)))
+                    let end = min(side - 1, Int((to + origin.x - 0.5).rounded(.down)))
+                    guard start <= end else { continue }
+                    let dx = Double(start) + 0.5 - origin.x
+                    let s0 = sRow + o.sx * dx, t0 = tRow + o.tx * dx
+                    let depth0 = originDepth + o.depthS * s0 + o.depthT * t0
+                    let depthStep = o.depthS * o.sx + o.depthT * o.tx
+                    let rowBase = row * side
+                    if lineWidth < 0 {
+                        var depth = Float(depth0)
+                        let step = Float(depthStep)
                         for x in start...end {
-                            let s = sRow + o.sx * dx, t = tRow + o.tx * dx
-                            dx += 1
-                            let z = Float(originDepth + o.depthS * s + o.depthT * t)
-                            let index = rowBase + x
-                            guard z > depth[index] else { continue }
-                            depth[index] = z
-                            if lineWidth > 0 {
-                                let edge = min(min(s, 1 - s) * o.widthS, min(t, 1 - t) * o.widthT)
-                                colour[index] = edge < lineWidth ? line : fill
-                            } else {
-                                colour[index] = fill
-                            }
+                            let value = UInt32(min(max(depth, 1), 65534)) << 16 | fill
+                            if value > samples[rowBase + x] { samples[rowBase + x] = value }
+                            depth += step
+                        }
+                    } else {
+                        for x in start...end {
+                            let k = Double(x - start)
+                            let s = s0 + o.sx * k, t = t0 + o.tx * k
+                            let depth = depth0 + depthStep * k
+                            let edge = min(min(s, 1 - s) * o.widthS, min(t, 1 - t) * o.widthT)
+                            let value = UInt32(min(max(depth, 1), 65534)) << 16
+                                | (edge < lineWidth ? line : fill)
+                            if value > samples[rowBase + x] { samples[rowBase + x] = value }
                         }
                     }
                 }
@@ -358,7 +397,7 @@ struct Raster {
     /// [−epsilon, 1 + epsilon]; false when that is nowhere.
     @inline(__always)
     static func span(_ value: Double, _ slope: Double, _ epsilon: Double, _ from: inout Double,
-              _ to: inout Double) -> Bool {
+                     _ to: inout Double) -> Bool {
         if abs(slope) < 1e-12 {
             return value >= -epsilon && value <= 1 + epsilon
         }
@@ -372,35 +411,52 @@ struct Raster {
     /// Averages each supersample block into one pixel and un-premultiplies alpha.
     func downsample() -> RGBAImage {
         let n = supersample, size = self.size, side = self.side
-        let samples = UInt32(n * n)
+        let count = UInt32(n * n)
         var pixels = [UInt8](repeating: 0, count: size * size * 4)
-        colour.withUnsafeBufferPointer { colour in
-            pixels.withUnsafeMutableBufferPointer { pixels in
-                for y in 0..<size {
-                    for x in 0..<size {
-                        var r: UInt32 = 0, g: UInt32 = 0, b: UInt32 = 0, a: UInt32 = 0
-                        for sy in 0..<n {
-                            let rowBase = (y * n + sy) * side + x * n
-                            for sx in 0..<n {
-                                let value = colour[rowBase + sx]
-                                r += value & 0xFF
-                                g += (value >> 8) & 0xFF
-                                b += (value >> 16) & 0xFF
-                                a += value >> 24
+        samples.withUnsafeBufferPointer { samples in
+            palette.withUnsafeBufferPointer { palette in
+                straight.withUnsafeBufferPointer { straight in
+                    pixels.withUnsafeMutableBufferPointer { pixels in
+                        for y in 0..<size {
+                            for x in 0..<size {
+                                let first = (y * n) * side + x * n
+                                let entry = samples[first] & 0xFFFF
+                                var uniform = true
+                                // Halves 0x00FF00FF lanes: R and B in one, G and A in other.
+                                var redBlue: UInt64 = 0, greenAlpha: UInt64 = 0
+                                for sy in 0..<n {
+                                    for sx in 0..<n {
+                                        let sample = samples[first + sy * side + sx] & 0xFFFF
+                                        uniform = uniform && sample == entry
+                                        let colour = UInt64(palette[Int(sample)])
+                                        redBlue += colour & 0x00FF_00FF
+                                        greenAlpha += (colour >> 8) & 0x00FF_00FF
+                                    }
+                                }
+                                let index = (y * size + x) * 4
+                                if uniform {
+                                    let colour = straight[Int(entry)]
+                                    pixels[index] = colour.x
+                                    pixels[index + 1] = colour.y
+                                    pixels[index + 2] = colour.z
+                                    pixels[index + 3] = colour.w
+                                    continue
+                                }
+                                let r = UInt32(redBlue & 0xFFFF), b = UInt32(redBlue >> 16)
+                                let g = UInt32(greenAlpha & 0xFFFF), a = UInt32(greenAlpha >> 16)
+                                if a == 255 * count {
+                                    pixels[index] = UInt8((r + count / 2) / count)
+                                    pixels[index + 1] = UInt8((g + count / 2) / count)
+                                    pixels[index + 2] = UInt8((b + count / 2) / count)
+                                    pixels[index + 3] = 255
+                                } else if a > 0 {
+                                    // Premultiplied sums over the alpha sum: straight colour.
+                                    pixels[index] = UInt8(min(255, (r * 255 + a / 2) / a))
+                                    pixels[index + 1] = UInt8(min(255, (g * 255 + a / 2) / a))
+                                    pixels[index + 2] = UInt8(min(255, (b * 255 + a / 2) / a))
+                                    pixels[index + 3] = UInt8((a + count / 2) / count)
+                                }
                             }
-                        }
-                        let index = (y * size + x) * 4
-                        if a == 255 * samples {
-                            pixels[index] = UInt8((r + samples / 2) / samples)
-                            pixels[index + 1] = UInt8((g + samples / 2) / samples)
-                            pixels[index + 2] = UInt8((b + samples / 2) / samples)
-                            pixels[index + 3] = 255
-                        } else if a > 0 {
-                            // Premultiplied sums over the alpha sum give straight colour.
-                            pixels[index] = UInt8(min(255, (r * 255 + a / 2) / a))
-                            pixels[index + 1] = UInt8(min(255, (g * 255 + a / 2) / a))
-                            pixels[index + 2] = UInt8(min(255, (b * 255 + a / 2) / a))
-                            pixels[index + 3] = UInt8((a + samples / 2) / samples)
                         }
                     }
                 }
