@@ -38,9 +38,9 @@ public protocol ChairModel: AnyObject {
 /// depth, back height and leg thickness follow the first five entries of z through `tanh`.
 ///
 /// Probabilities are a sigmoid of the signed distance (in voxels) to the chair's boxes, laid
-/// out [x][y][z] with +y up and the back at low z, like the real model's output. Seeds map to
-/// standard-normal z through SplitMix64 and Box–Muller. For queue tests, generation can be
-/// slowed (`batchDelay`) or held at a gate (`holdGeneration()` / `releaseGeneration()`).
+/// out [x][y][z] with +y up and the backrest toward +z, like the real model's output. Seeds
+/// map to standard-normal z through SplitMix64 and Box–Muller. For queue tests, generation can
+/// be slowed (`batchDelay`) or held at a gate (`holdGeneration()` / `releaseGeneration()`).
 public final class SyntheticChairModel: ChairModel {
 
     public let resolution: Int
@@ -181,7 +181,7 @@ public final class SyntheticChairModel: ChairModel {
             }
         }
         let backTop = min(seatHeight + backHeight, 0.97)
-        boxes.append((SIMD3(cx, (seatHeight + backTop) / 2, cz - halfDepth + leg),
+        boxes.append((SIMD3(cx, (seatHeight + backTop) / 2, cz + halfDepth - leg),
                       SIMD3(halfWidth, (backTop - seatHeight) / 2, leg)))
 
         // Signed distance in voxels (positive inside) through a steep sigmoid.

@@ -77,12 +77,14 @@ final class ServingContext {
     func notModified(_ request: HTTPRequest, etag: String,
                      headers: [(name: String, value: String)]) -> HTTPResponse? {
         guard let header = request.header("If-None-Match") else { return nil }
-        let tags = header.split(separator: ",").map {
-            var tag = $0.trimmingCharacters(in: .whitespaces)
-            if tag.hasPrefix("W/") { tag.removeFirst(2) }
-            return tag
+        // If-None-Match compares weakly (RFC 9110 13.1.2): W/ prefixes do not matter.
+        func opaque(_ tag: String) -> String {
+            tag.hasPrefix("W/") ? String(tag.dropFirst(2)) : tag
         }
-        guard tags.contains(etag) || tags.contains("*") else { return nil }
+        let tags = header.split(separator: ",").map {
+            opaque($0.trimmingCharacters(in: .whitespaces))
+        }
+        guard tags.contains(opaque(etag)) || tags.contains("*") else { return nil }
         return HTTPResponse(status: 304, headers: headers)
     }
 

@@ -227,6 +227,11 @@ final class RouteTests: XCTestCase {
                                                  "probabilities": true]))
         XCTAssertEqual(response.status, 200, response.text)
         XCTAssertEqual(response.header("Content-Type"), "application/x-hdf5")
+        let etag = try XCTUnwrap(response.header("ETag"))
+        XCTAssertTrue(etag.hasPrefix("W/\""), etag)
+        XCTAssertEqual(try fetch(port, "POST", "/v1/samples", headers: ["If-None-Match": etag],
+                                 body: jsonBody(["seeds": [1, 2], "format": "h5",
+                                                 "probabilities": true])).status, 304)
         let path = NSTemporaryDirectory() + "voxgan-serve-test-\(getpid()).h5"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data(response.body).write(to: URL(fileURLWithPath: path))
