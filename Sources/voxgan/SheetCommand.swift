@@ -1,12 +1,58 @@
 import CommandLineKit
+import Foundation
+import VoxelGeometry
+import Voxels
 
-/// `voxgan sheet`: Render many voxel files into one PNG sheet.
+/// `voxgan sheet`: many binvox files rendered into one PNG, row by row.
 enum SheetCommand {
 
-    static let spec = CommandSpec(name: "sheet", abstract: "Render many voxel files into one PNG sheet.")
+    static let spec = CommandSpec(
+        name: "sheet", abstract: "Render many voxel files into one PNG sheet.",
+        discussion: """
+            Each file is rendered as 'voxgan convert' renders PNGs, into a cell of --size \
+            pixels; cells are laid out --columns to a row (default: a square-ish layout) in \
+            the order given, 4 pixels apart.
+            """,
+        arguments: [Argument("files", help: "The .binvox files.", repeated: true)],
+        options: [
+            .value("out", "PATH", help: "The PNG to write (required)."),
+            .value("columns", "C", help: "Cells per row (default: the ceiling of the square root of the file count)."),
+            .value("size", "N", default: "256", help: "Cell width and height in pixels."),
+            .value("azimuth", "DEGREES", default: "45", help: "Camera angle around +y; 0 looks at the front (from -z)."),
+            .value("elevation", "DEGREES", default: "35.264", help: "Camera angle above the horizon."),
+            .value("supersample", "N", default: "2", help: "Samples per pixel along each axis (1-4)."),
+            .flag("transparent", help: "Transparent background."),
+            .flag("outlines", help: "Draw the edges of voxel faces."),
+            .flag("same-scale", help: "Frame every cell on its whole grid instead of its model, so sizes compare."),
+            .flag("largest-component", help: "Keep only each model's largest connected part."),
+        ])
 
     static func run(_ arguments: [String]) throws {
-        guard try spec.parse(arguments) != nil else { return }
-        throw CommandFailure("'voxgan sheet' is not available yet")
+        guard let options = try spec.parse(arguments) else { return }
+        guard let output = options.string("out") else {
+            throw UsageError("missing --out <PATH> (see 'sheet --help')")
+        }
+        let files = options.positionals
+        let columns = try options.int("columns", in: 1...1000)
+            ?? Int(Double(files.count).squareRoot().rounded(.up))
+        var render = try ConvertCommand.renderOptions(options)
+        if options.flag("same-scale") { render.framing = .grid }
+
+        var grids: [VoxelGrid] = []
+        for file in files {
+            var grid = try Binvox.read(path: file)
+            if options.flag("largest-component") { grid = grid.largestComponent() }
+            grids.append(grid)
+        }
+        let sheet = ImageSheet.render(grids: grids, columns: columns, cellSize: render.size,
+                                      options: render)
+        let bytes = try PNGEncoder.encode(sheet)
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+        } catch {
+            throw CommandFailure("cannot write '\(output)': \(error.localizedDescription)")
+        }
+        print("wrote \(output): \(files.count) grids, \(sheet.width)×\(sheet.height), "
+              + "\(bytes.count) bytes")
     }
 }
