@@ -414,7 +414,6 @@ struct CubeMeshBuilder {
         let occupied = occupancy.occupied
         let cellsArray = occupancy.cells
         let sx = occupancy.strideX, sy = occupancy.strideY
-        let extent = [occupancy.nx, occupancy.ny, occupancy.nz]
         let stride = [sx, sy, 1]
         // Lattice points that are a corner of some emitted polygon: a rectangle's side must
         // pass through each of them that lies on it.
@@ -425,13 +424,18 @@ struct CubeMeshBuilder {
             // 1. Faces next to diagonal contacts now, as unit faces; the rest wait in `pending`
             // (bit d for direction d) to be merged.
             var pending = [UInt8](repeating: 0, count: cells.count)
+            var low = SIMD3(Int.max, Int.max, Int.max), high = SIMD3(-1, -1, -1)
             for voxel32 in occupied {
                 let voxel = Int(voxel32)
                 let c = occupancy.coordinates(voxel)
                 let at = SIMD3(c.x, c.y, c.z)
+                low = pointwiseMin(low, at)
+                high = pointwiseMax(high, at)
                 for d in 0..<6 where cells[voxel + neighbour[d]] == 0 {
-                    let simple = (0..<4).allSatisfy { k in
-                        CornerTopology.isSimple[blockConfiguration(cells, voxel + blockOffset[d * 4 + k])]
+                    var simple = true
+                    for k in 0..<4 where simple {
+                        let config = blockConfiguration(cells, voxel + blockOffset[d * 4 + k])
+                        simple = CornerTopology.isSimple[config]
                     }
                     if simple {
                         pending[voxel] |= 1 << d
@@ -441,36 +445,41 @@ struct CubeMeshBuilder {
                     for k in 0..<4 { isCorner[latticeIndex(at &+ latticeOffset[d * 4 + k])] = true }
                 }
             }
+            guard high.x >= 0 else { return }
 
-            // 2. Greedy rectangles per direction and slice: grow along u, then along v.
+            // 2. Greedy rectangles per direction and slice of the occupied box: grow along u,
+            // then along v.
             for d in 0..<6 {
                 let axis = d / 2, u = FaceDirections.uAxis[d], v = FaceDirections.vAxis[d]
+                let uStep = stride[u], vStep = stride[v]
                 let bit = UInt8(1 << d)
-                for layer in 0..<extent[axis] {
-                    for cv in 0..<extent[v] {
-                        for cu in 0..<extent[u] {
-                            var at = SIMD3<Int>.zero
-                            at[axis] = layer
-                            at[u] = cu
-                            at[v] = cv
-                            let first = (at.x + 1) * sx + (at.y + 1) * sy + at.z + 1
+                for layer in low[axis]...high[axis] {
+                    for cv in low[v]...high[v] {
+                        var first = (layer + 1) * stride[axis] + (cv + 1) * vStep
+                            + (low[u] + 1) * uStep
+                        for cu in low[u]...high[u] {
+                            defer { first += uStep }
                             guard pending[first] & bit != 0 else { continue }
                             var width = 1
-                            while cu + width < extent[u],
-                                  pending[first + width * stride[u]] & bit != 0 { width += 1 }
+                            while cu + width <= high[u],
+                                  pending[first + width * uStep] & bit != 0 { width += 1 }
                             var height = 1
-                            grow: while cv + height < extent[v] {
-                                let row = first + height * stride[v]
-                                for step in 0..<width where pending[row + step * stride[u]] & bit == 0 {
+                            grow: while cv + height <= high[v] {
+                                let row = first + height * vStep
+                                for step in 0..<width where pending[row + step * uStep] & bit == 0 {
                                     break grow
                                 }
                                 height += 1
                             }
                             for row in 0..<height {
                                 for step in 0..<width {
-                                    pending[first + row * stride[v] + step * stride[u]] &= ~bit
+                                    pending[first + row * vStep + step * uStep] &= ~bit
                                 }
                             }
+                            var at = SIMD3<Int>.zero
+                            at[axis] = layer
+                            at[u] = cu
+                            at[v] = cv
                             rectangles.append((d, at, width, height))
                             for (du, dv) in [(0, 0), (width, 0), (width, height), (0, height)] {
                                 var point = at
