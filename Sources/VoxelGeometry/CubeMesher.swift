@@ -541,7 +541,8 @@ struct CubeMeshBuilder {
         for step in 1..<max(height, 1) where isCorner[latticeIndex(point(width, step))] {
             sides[1].append(point(width, step))
         }
-        for step in (1..<max(width, 1)).reversed() where isCorner[latticeIndex(point(step, height))] {
+        for step in (1..<max(width, 1)).reversed()
+        where isCorner[latticeIndex(point(step, height))] {
             sides[2].append(point(step, height))
         }
         for step in (1..<max(height, 1)).reversed() where isCorner[latticeIndex(point(0, step))] {

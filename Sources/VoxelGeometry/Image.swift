@@ -152,7 +152,9 @@ public enum ImageSheet {
                     for row in 0..<image.height {
                         let from = row * image.width * 4
                         let to = ((top + row) * width + left) * 4
-                        for byte in 0..<(image.width * 4) { target[to + byte] = source[from + byte] }
+                        for byte in 0..<(image.width * 4) {
+                            target[to + byte] = source[from + byte]
+                        }
                     }
                 }
             }

@@ -16,8 +16,7 @@
 //   4. Each loop is one polygon, triangulated by a minimum-length triangulation that never
 //      draws a diagonal between two vertices on the same cube face (such a diagonal could
 //      coincide with one of the neighbouring cube's, giving an edge with four triangles).
-//      A loop with no such triangulation would be fanned around an added centre vertex;
-//      none of the 256 cases needs it with these rules, which the tests check.
+//      Every loop of the 256 cases has one (checked when the table is built).
 
 /// Corners, edges and faces of the unit cube, with the triangles of each case.
 ///
@@ -48,8 +47,8 @@ enum MarchingCubesTable {
 
     static func shareFace(_ a: Int, _ b: Int) -> Bool {
         for axis in 0..<3 {
-            for side in 0..<2
-            where edgeIsOnFace(a, axis: axis, side: side) && edgeIsOnFace(b, axis: axis, side: side) {
+            for side in 0..<2 where edgeIsOnFace(a, axis: axis, side: side)
+                && edgeIsOnFace(b, axis: axis, side: side) {
                 return true
             }
         }
@@ -69,27 +68,23 @@ enum MarchingCubesTable {
     static let triangleEdges: [UInt8] = table.edges
     static let triangleStart: [Int] = table.start
 
-    /// Loops (as edge lists) that needed a centre vertex, per case; empty with these rules.
-    static let centredLoops: [[[UInt8]]] = table.centred
-
-    private static let table: (edges: [UInt8], start: [Int], centred: [[[UInt8]]]) = {
+    private static let table: (edges: [UInt8], start: [Int]) = {
         var edges: [UInt8] = []
         var start: [Int] = []
-        var centred: [[[UInt8]]] = []
         for config in 0..<256 {
             start.append(edges.count)
-            var caseCentred: [[UInt8]] = []
             for loop in loops(config) {
-                if let triangles = triangulate(loop) {
-                    for triangle in triangles { edges += triangle.map { UInt8(loop[$0]) } }
-                } else {
-                    caseCentred.append(loop.map { UInt8($0) })
+                // Rule 4 finds a triangulation for every loop of every case;
+                // stop loudly rather than leave a hole if a rule change ever broke that.
+                guard let triangles = triangulate(loop) else {
+                    preconditionFailure("marching cubes: case \(config) has a loop \(loop) "
+                                        + "without a triangulation that avoids face diagonals")
                 }
+                for triangle in triangles { edges += triangle.map { UInt8(loop[$0]) } }
             }
-            centred.append(caseCentred)
         }
         start.append(edges.count)
-        return (edges, start, centred)
+        return (edges, start)
     }()
 
     /// The closed loops of crossing edges for one case, each in outward winding order.

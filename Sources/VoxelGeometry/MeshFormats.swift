@@ -146,7 +146,8 @@ public enum OBJReader {
             case "v":
                 let numbers = words.dropFirst().prefix(3).compactMap { Float($0) }
                 guard numbers.count == 3 else {
-                    throw DecodeError(line: lineNumber, problem: "expected 'v x y z', got '\(line)'")
+                    throw DecodeError(line: lineNumber,
+                                      problem: "expected 'v x y z', got '\(line)'")
                 }
                 mesh.vertices.append(SIMD3(numbers[0], numbers[1], numbers[2]))
             case "f":
@@ -154,7 +155,8 @@ public enum OBJReader {
                 for word in words.dropFirst() {
                     let first = word.split(separator: "/", omittingEmptySubsequences: false)[0]
                     guard let value = Int(first), value != 0 else {
-                        throw DecodeError(line: lineNumber, problem: "bad vertex reference '\(word)'")
+                        throw DecodeError(line: lineNumber,
+                                          problem: "bad vertex reference '\(word)'")
                     }
                     let index = value > 0 ? value - 1 : mesh.vertices.count + value
                     guard index >= 0, index < mesh.vertices.count else {
@@ -165,7 +167,8 @@ public enum OBJReader {
                     indices.append(UInt32(index))
                 }
                 guard indices.count >= 3 else {
-                    throw DecodeError(line: lineNumber, problem: "face with \(indices.count) vertices")
+                    throw DecodeError(line: lineNumber,
+                                      problem: "face with \(indices.count) vertices")
                 }
                 for k in 1..<(indices.count - 1) {
                     mesh.triangles.append(SIMD3(indices[0], indices[k], indices[k + 1]))

@@ -16,14 +16,21 @@ enum SheetCommand {
         arguments: [Argument("files", help: "The .binvox files.", repeated: true)],
         options: [
             .value("out", "PATH", help: "The PNG to write (required)."),
-            .value("columns", "C", help: "Cells per row (default: the ceiling of the square root of the file count)."),
+            .value("columns", "C",
+                help: "Cells per row (default: the ceiling of the square root of the file " +
+                      "count)."),
             .value("size", "N", default: "256", help: "Cell width and height in pixels."),
-            .value("azimuth", "DEGREES", default: "45", help: "Camera angle around +y; 0 looks at the front (from -z)."),
-            .value("elevation", "DEGREES", default: "35.264", help: "Camera angle above the horizon."),
-            .value("supersample", "N", default: "2", help: "Samples per pixel along each axis (1-4)."),
+            .value("azimuth", "DEGREES", default: "45",
+                help: "Camera angle around +y; 0 looks at the front (from -z)."),
+            .value("elevation", "DEGREES", default: "35.264",
+                help: "Camera angle above the horizon."),
+            .value("supersample", "N", default: "2",
+                help: "Samples per pixel along each axis (1-4)."),
             .flag("transparent", help: "Transparent background."),
             .flag("outlines", help: "Draw the edges of voxel faces."),
-            .flag("same-scale", help: "Frame every cell on its whole grid instead of its model, so sizes compare."),
+            .flag("same-scale",
+                help: "Frame every cell on its whole grid instead of its model, so sizes " +
+                      "compare."),
             .flag("largest-component", help: "Keep only each model's largest connected part."),
         ])
 

@@ -82,7 +82,8 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(bytes.count, 84 + 50 * 12)
         XCTAssertFalse(bytes.starts(with: Array("solid".utf8)))
         XCTAssertTrue(String(decoding: bytes.prefix(80), as: UTF8.self).contains("cube"))
-        let count = bytes[80..<84].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let count = bytes[80..<84].enumerated()
+            .reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         XCTAssertEqual(count, 12)
 
         // First triangle: normal, then the mesh's three vertices, little-endian float32.
