@@ -47,7 +47,8 @@ public struct RenderOptions: Equatable, Sendable {
     /// Draws thin dark lines along the edges of every visible voxel face.
     public var outlines: Bool
 
-    /// Samples per pixel along each axis (1–4); 2 gives 4 samples per pixel.
+    /// Samples per pixel along each axis (1–4); 2 gives 4 samples per pixel. Lowered for
+    /// large images so the supersampled side stays within 8192 samples.
     public var supersample: Int
 
     /// Colours each voxel by its probability (a viridis-like ramp from 0 to 1) instead of
@@ -192,7 +193,7 @@ struct Raster {
 
     init(options: RenderOptions, background: SIMD4<UInt8>) {
         size = options.size
-        supersample = min(max(options.supersample, 1), 4)
+        supersample = min(max(options.supersample, 1), 4, max(1, 8192 / max(options.size, 1)))
         side = size * supersample
         self.options = options
         samples = [UInt32](repeating: 0, count: side * side)

@@ -123,7 +123,7 @@ enum ConvertCommand {
     /// The PNG options shared with `voxgan sheet`.
     static func renderOptions(_ options: ParsedCommand) throws -> RenderOptions {
         var render = RenderOptions()
-        render.size = try options.int("size", in: 1...8192) ?? 512
+        render.size = try options.int("size", in: 1...4096) ?? 512
         render.azimuth = try options.double("azimuth", in: -3600...3600) ?? 45
         render.elevation = try options.double("elevation", in: -90...90) ?? 35.264
         render.supersample = try options.int("supersample", in: 1...4) ?? 2

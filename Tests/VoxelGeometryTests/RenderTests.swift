@@ -124,6 +124,21 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(lined[64 + 16, 64 + 16], plain[64 + 16, 64 + 16])
     }
 
+    func testGridFramingKeepsSizesComparable() {
+        var small = VoxelGrid(resolution: 16)
+        small[8, 8, 8] = true
+        func covered(_ framing: RenderOptions.Framing) -> Int {
+            let image = VoxelRenderer.render(small, options: RenderOptions(size: 64,
+                                                                          framing: framing))
+            return stride(from: 0, to: image.pixels.count, by: 4)
+                .filter { image.pixels[$0] != 255 || image.pixels[$0 + 2] != 255 }.count
+        }
+        // Fitted, one voxel fills the picture; framed on its 16³ grid, it is a speck.
+        XCTAssertGreaterThan(covered(.model), 64 * 64 / 2)
+        XCTAssertLessThan(covered(.grid), 64)
+        XCTAssertGreaterThan(covered(.grid), 0)
+    }
+
     func testColourByProbability() {
         let chair = toyChair()
         var low = [Float](repeating: 0.55, count: chair.count)
