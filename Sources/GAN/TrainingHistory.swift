@@ -38,11 +38,3 @@ enum TrainingHistory {
     }
 }
 
-/// Sample sheets and loss plots written during training.
-/// Known shortcoming: until the PNG renderer lands these write nothing.
-enum TrainingPictures {
-
-    static func writeSampleSheet(probabilities: [Float], count: Int, resolution: Int, path: String) {}
-
-    static func writeLossPlot(historyPath: String, to path: String) {}
-}

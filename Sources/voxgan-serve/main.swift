@@ -61,11 +61,9 @@ let spec = CommandSpec(
                help: "Development only: resolution of the synthetic model."),
     ])
 
-/// THE place where weights become a model. When the GAN module's ModelAdapter.swift provides
-/// `loadChairModel(weightsPath:)`, replace the marked line with:
-///     return try loadChairModel(weightsPath: path)
+/// THE place where weights become a model: the trained generator of a voxgan weights file.
 func openModel(path: String) throws -> ChairModel {
-    throw CommandFailure("\(path): weights loading is not available yet (use --synthetic)")  // MODEL-LOADER
+    try loadChairModel(weightsPath: path)
 }
 
 /// The weights file to open: as given, or the default in the current directory, or in
