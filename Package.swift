@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(name: "voxgan",
                           dependencies: ["CommandLineKit", "Voxels", "VoxelGeometry", "NN",
                                          "GAN", "Serving"]),
-        .executableTarget(name: "voxgan-train", dependencies: ["CommandLineKit", "GAN"]),
+        .executableTarget(name: "voxgan-train", dependencies: ["CommandLineKit", "GAN", "Voxels"]),
         .executableTarget(name: "voxgan-serve", dependencies: ["CommandLineKit", "Serving"]),
 
         .testTarget(name: "CommandLineKitTests", dependencies: ["CommandLineKit"]),

@@ -4,6 +4,7 @@ import CommandLineKit
 import Dispatch
 import Foundation
 import GAN
+import Voxels
 
 /// A one-line progress bar with ETA on a terminal; silent when stderr is not a terminal
 /// (logs then carry one plain line per interval).
@@ -84,7 +85,8 @@ final class SignalWatcher {
     }
 }
 
-/// Training data from a packed .h5 file.
+/// Training data from a packed .h5 file, or from a folder of .binvox files packed on the fly
+/// (resampled to the model's resolution, MANIFEST duplicates and identical grids dropped).
 enum TrainingDataLoader {
 
     static func load(_ path: String, resolution: Int) throws -> TrainingData {
@@ -92,9 +94,15 @@ enum TrainingDataLoader {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CommandFailure("\(path): no such file or folder")
         }
-        if isDirectory.boolValue {
-            throw CommandFailure("\(path): packing a folder on the fly is not available yet; run 'voxgan pack \(path) --dedupe --out chairs\(resolution).h5' first")
-        }
-        return try TrainingData.load(packed: path)
+        guard isDirectory.boolValue else { return try TrainingData.load(packed: path) }
+        let packer = DatasetPacker(resolution: resolution, downsample: .any, center: false,
+                                   dedupe: true)
+        let result = try packer.pack(inputs: [path])
+        printError("voxgan-train: packed \(path) on the fly: \(result.summary)")
+        guard !result.grids.isEmpty else { throw CommandFailure("\(path): no readable .binvox files") }
+        let dataset = result.dataset(source: (path as NSString).lastPathComponent)
+        let voxels = dataset.withVoxels { Array($0) }
+        return TrainingData(resolution: resolution, count: dataset.count, voxels: voxels,
+                            source: (path as NSString).lastPathComponent)
     }
 }
