@@ -114,7 +114,10 @@ new ResizeObserver(resize).observe(viewport);
 /** Front-right view from above of a grid of the given size (front is −z, +y up). */
 function frame(nx, ny, nz) {
   const radius = 0.5 * Math.hypot(nx, ny, nz);
-  const distance = radius / Math.sin(radians(camera.fov / 2)) * 1.05;
+  // Fit the grid's sphere in the narrower of the two fields of view (portrait on phones).
+  const vertical = radians(camera.fov / 2);
+  const horizontal = Math.atan(Math.tan(vertical) * camera.aspect);
+  const distance = radius / Math.sin(Math.min(vertical, horizontal)) * 1.05;
   const azimuth = radians(40);
   const elevation = radians(22);
   camera.position.set(distance * Math.sin(azimuth) * Math.cos(elevation),
@@ -666,12 +669,14 @@ window.voxgan = {
   /** Renders `frames` frames while turning the camera; returns milliseconds per frame. */
   spin(frames = 30) {
     const gl = renderer.getContext();
+    const pixel = new Uint8Array(4);
     const started = performance.now();
     for (let i = 0; i < frames; i++) {
       camera.position.applyAxisAngle(new THREE.Vector3(0, 1, 0), (2 * Math.PI) / frames);
       camera.lookAt(controls.target);
       render();
-      gl.finish();
+      // Reading a pixel waits for the frame to be drawn; finish() alone may not.
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
     }
     controls.update();
     return (performance.now() - started) / frames;
