@@ -43,32 +43,43 @@ public final class AdversarialStep {
     }
 
     /// Zeroes D's gradients, then accumulates ∂loss_D/∂θ_D. When `skipIfAccuracyAbove` is set
-    /// and D's accuracy on this batch exceeds it, the fake half's backward pass is skipped and
-    /// the result says so (the caller must not apply the gradients).
+    /// and D's accuracy on this batch exceeds it, no gradient is computed and the result says
+    /// so (the caller must not apply an update).
+    ///
+    /// Both halves are run forward first, because the gate needs D's accuracy on the whole
+    /// batch; backward runs only when D will be updated (the paper's gate skips most D steps
+    /// once D is good, and a skipped step then costs two forward passes, not two backward).
     public func discriminatorPass(real: Tensor, fake: Tensor,
                                   skipIfAccuracyAbove threshold: Float? = nil)
         -> DiscriminatorPassResult
     {
         discriminator.parameters.forEach { $0.zeroGradient() }
 
-        // 1. Real half: forward, loss against the real label, backward.
+        // 1. Both halves forward; D's caches end up describing the fake half.
         let realLogits = discriminator(real).toArray()
-        let (lossReal, realGradient) = realLogits.withUnsafeBufferPointer {
-            binaryCrossEntropyWithLogits(logits: $0, target: realLabel)
-        }
-        backwardThroughDiscriminator(realGradient, needsInputGradient: false)
-
-        // 2. Fake half: forward, accuracy over both halves, then backward unless gated.
         let fakeLogits = discriminator(fake).toArray()
         discriminatorCachesHoldFake = true
         cachedFakeLogits = fakeLogits
+
+        // 2. Losses and the accuracy the gate reads.
+        let (lossReal, realGradient) = realLogits.withUnsafeBufferPointer {
+            binaryCrossEntropyWithLogits(logits: $0, target: realLabel)
+        }
         let (lossFake, fakeGradient) = fakeLogits.withUnsafeBufferPointer {
             binaryCrossEntropyWithLogits(logits: $0, target: 0)
         }
         let correct = realLogits.filter { $0 > 0 }.count + fakeLogits.filter { $0 < 0 }.count
         let accuracy = Float(correct) / Float(realLogits.count + fakeLogits.count)
         let skip = threshold.map { accuracy > $0 } ?? false
-        if !skip { backwardThroughDiscriminator(fakeGradient, needsInputGradient: false) }
+
+        // 3. Backward: the fake half from the caches in place, then the real half after
+        //    running it forward again (same batch statistics, same logits).
+        if !skip {
+            backwardThroughDiscriminator(fakeGradient, needsInputGradient: false)
+            _ = discriminator(real)
+            discriminatorCachesHoldFake = false
+            backwardThroughDiscriminator(realGradient, needsInputGradient: false)
+        }
         return DiscriminatorPassResult(lossReal: lossReal, lossFake: lossFake, accuracy: accuracy,
                                        realLogits: realLogits, fakeLogits: fakeLogits,
                                        computedGradients: !skip)
