@@ -40,7 +40,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libopenblas0 libhdf5-103-1 libpng16-16 libmicrohttpd12 libjs-three curl \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --user-group --home-dir /opt/voxgan --shell /usr/sbin/nologin voxgan
+    && useradd --system --uid 10001 --user-group --home-dir /opt/voxgan \
+        --shell /usr/sbin/nologin voxgan
 
 WORKDIR /opt/voxgan
 COPY --from=build /out/bin/ /usr/local/bin/

@@ -227,10 +227,15 @@ function sourceLabel(source) {
   return source.name;
 }
 
+/** The threshold as sent and shown: the model's exact value until the slider moves. */
+function thresholdText() {
+  return String(Number(state.threshold.toFixed(4)));
+}
+
 /** Query options shared by every single-chair request. */
 function optionParams(format, extra = {}) {
   const params = new URLSearchParams({ format, ...extra });
-  if (state.source.kind !== "file") params.set("threshold", state.threshold.toFixed(2));
+  if (state.source.kind !== "file") params.set("threshold", thresholdText());
   if (state.largest) params.set("largest_component", "true");
   return params;
 }
@@ -243,7 +248,7 @@ function fetchFormat(source, format, extra = {}) {
     return request(`/v1/sample?${params}`);
   }
   if (source.kind === "z") {
-    const body = { z: source.z, format, threshold: Number(state.threshold.toFixed(2)),
+    const body = { z: source.z, format, threshold: Number(thresholdText()),
                    largest_component: state.largest, ...extra };
     return request("/v1/sample", { method: "POST", body: JSON.stringify(body),
                                    headers: { "Content-Type": "application/json" } });
@@ -305,13 +310,13 @@ async function load(source) {
     $("status").textContent = `${sourceLabel(source)} · ${size} · `
       + `${grid.occupied.toLocaleString("en")} voxels (${percent} %) · `
       + `${built.triangles.toLocaleString("en")} triangles · `
-      + (source.kind === "file" ? "" : `threshold ${state.threshold.toFixed(2)} · `)
+      + (source.kind === "file" ? "" : `threshold ${thresholdText()} · `)
       + `meshed in ${(meshed - fetched).toFixed(0)} ms`;
     if (grid.occupied === 0) {
       setOverlay(source.kind === "file"
         ? `${source.name} is empty: no voxel is set.`
         : `Empty chair: no voxel of ${sourceLabel(source)} is above the threshold `
-          + `${state.threshold.toFixed(2)}. Try a lower threshold.`);
+          + `${thresholdText()}. Try a lower threshold.`);
     } else {
       setOverlay("");
     }
@@ -401,7 +406,7 @@ function updateControls() {
 
 function thumbURL(seed) {
   const params = new URLSearchParams({ seed, format: "png", size: THUMB_SIZE,
-                                       threshold: state.threshold.toFixed(2) });
+                                       threshold: thresholdText() });
   if (state.largest) params.set("largest_component", "true");
   return `/v1/sample?${params}`;
 }
@@ -467,7 +472,7 @@ function renderStrip() {
   strip.steps = Number($("steps").value) || 8;
   const params = new URLSearchParams({
     from: strip.from, to: strip.to, steps: strip.steps, format: "png", columns: strip.steps,
-    size: STRIP_CELL, threshold: state.threshold.toFixed(2),
+    size: STRIP_CELL, threshold: thresholdText(),
   });
   if (state.largest) params.set("largest_component", "true");
   const url = `/v1/interpolate?${params}`;
@@ -516,7 +521,8 @@ async function openStripCell(event) {
     const spherical = state.model ? state.model.z_distribution === "gaussian" : true;
     const z = pathLatent(a, b, step, strip.steps, spherical);
     await load({ kind: "z", z,
-                 label: `step ${step} of ${strip.steps - 1} from seed ${strip.from} to ${strip.to}` });
+                 label: `step ${step} of ${strip.steps - 1} from seed ${strip.from} `
+                   + `to ${strip.to}` });
   } catch (error) {
     reportError(error);
   }
@@ -580,7 +586,9 @@ function wire() {
     $("threshold-value").textContent = Number(slider.value).toFixed(2);
   });
   slider.addEventListener("change", () => {
-    state.threshold = Number(slider.value);
+    // A value the person picks is kept to hundredths, so its URLs stay short and cacheable.
+    state.threshold = Math.round(Number(slider.value) * 100) / 100;
+    $("threshold-value").textContent = thresholdText();
     if (state.source) load(state.source);
     renderGallery();
     renderStrip();
@@ -656,8 +664,8 @@ async function start() {
 
   // The model's own threshold: a GAN's outputs are often below 0.5 where a voxel belongs.
   state.threshold = Number(state.model.recommended_threshold) || 0.5;
-  $("threshold").value = state.threshold.toFixed(2);
-  $("threshold-value").textContent = state.threshold.toFixed(2);
+  $("threshold").value = String(state.threshold);
+  $("threshold-value").textContent = thresholdText();
 
   const match = /seed=(\d+)/.exec(location.hash);
   renderGallery();

@@ -95,7 +95,8 @@ export function parseBinvox(bytes, name = "file") {
   const [nx, nz, ny] = dims;
   const total = nx * ny * nz;
   if (total > MAX_VOXELS) {
-    fail(offset, `${nx}×${nz}×${ny} = ${total} voxels is more than this viewer shows (${MAX_VOXELS})`);
+    fail(offset, `${nx}×${nz}×${ny} = ${total} voxels is more than this viewer shows `
+      + `(${MAX_VOXELS})`);
   }
   const voxels = new Uint8Array(total);
   let index = 0;

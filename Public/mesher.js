@@ -107,7 +107,9 @@ export function meshGrid(grid) {
             }
             h++;
           }
-          for (let jj = 0; jj < h; jj++) mask.fill(0, i + (j + jj) * width, i + w + (j + jj) * width);
+          for (let jj = 0; jj < h; jj++) {
+            mask.fill(0, i + (j + jj) * width, i + w + (j + jj) * width);
+          }
           push(d, m, plane, uLow + i, vLow + j, w, h);
           i += w;
         }

@@ -243,7 +243,7 @@ def test_threshold_default_is_models_recommendation(ctx):
     status, _, body = fetch(ctx.server.base + "/v1/model")
     recommended = json.loads(body)["recommended_threshold"]
     slider = float(ctx.page.element("threshold").get_attribute("value"))
-    assert abs(slider - recommended) < 0.006, (
+    assert abs(slider - recommended) < 1e-6, (
         f"slider starts at {slider}, the model recommends {recommended}")
 
 
@@ -356,8 +356,8 @@ def test_gallery_and_interpolation(ctx):
     # The middle of the fourth of eight cells: a latent on the path, not a seed.
     page.driver.execute_script(
         "const s = arguments[0]; const r = s.getBoundingClientRect();"
-        "s.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.left + r.width * 3.5 / 8,"
-        " clientY: r.top + r.height / 2}));", strip)
+        "s.dispatchEvent(new MouseEvent('click', {bubbles: true,"
+        " clientX: r.left + r.width * 3.5 / 8, clientY: r.top + r.height / 2}));", strip)
     stats = page.wait_for(lambda: (page.stats() or {}).get("source", "").startswith("step 3 ")
                           and page.stats(), "the interpolated chair")
     assert stats["source"] == "step 3 of 7 from seed 1 to 2", stats["source"]
@@ -379,8 +379,14 @@ def test_own_binvox_files(ctx):
         assert stats["occupied"] == expected, f"{name}: {stats['occupied']} vs {expected}"
         assert page.pixels()["chair"] > 150, f"{name} is not visible"
         ctx.shots["sample64"] = page.driver.get_screenshot_as_png()
+        # Smooth goes through POST /v1/convert with the file as the body.
+        page.driver.find_element(By.CSS_SELECTOR, "input[name=mesh][value=smooth]").click()
+        smooth = page.wait_for_source(name, mesh="smooth")
+        assert smooth["triangles"] > 0 and page.pixels()["chair"] > 150, f"smooth: {smooth}"
+        page.driver.find_element(By.CSS_SELECTOR, "input[name=mesh][value=cubes]").click()
+        page.wait_for_source(name, mesh="cubes")
         print(f"    {name}: {expected} voxels, {stats['triangles']} triangles, "
-              f"meshed in {stats['meshMs']:.0f} ms")
+              f"meshed in {stats['meshMs']:.0f} ms; smooth (server) {smooth['triangles']}")
 
     # Half-full 64³ grids: a solid lower half (few merged faces) and random noise (the worst
     # case: about 400 k exposed faces).
@@ -407,6 +413,21 @@ def test_own_binvox_files(ctx):
         print(f"    {name}: {expected} voxels, {stats['triangles']} triangles, meshed in "
               f"{stats['meshMs']:.0f} ms, {frame_ms:.0f} ms/frame on SwiftShader, "
               f"JS heap {heap / 2 ** 20:.0f} MiB")
+
+    # Drag and drop: a 2×2×2 file with a comment line, dropped on the view.
+    page.driver.execute_script("""
+        const bytes = new Uint8Array([...new TextEncoder().encode(
+            '#binvox 1\\n# made by the test\\ndim 2 2 2\\ndata\\n'), 1, 3, 0, 5]);
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], 'dropped.binvox'));
+        const target = document.getElementById('viewport');
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+          target.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true,
+                                                    dataTransfer: transfer}));
+        }""")
+    dropped = page.wait_for_source("dropped.binvox")
+    assert dropped["occupied"] == 3 and dropped["resolution"] == [2, 2, 2], f"dropped: {dropped}"
+    assert page.element("drop-hint").get_attribute("hidden") is not None, "drop hint stays up"
 
     # An empty grid says so; a broken file names itself and the problem.
     empty = os.path.join(ctx.workdir, "empty-32.binvox")

@@ -36,9 +36,10 @@ finish() {
 trap 'finish; exit $?' EXIT
 
 # 1. Build the two executables the steps use (quick when `swift test -c release` ran first).
-if ! swift build -c release --scratch-path "$scratch" --product voxgan-serve >"$work/build.log" 2>&1 \
-    || ! swift build -c release --scratch-path "$scratch" --product voxgan >>"$work/build.log" 2>&1
-then
+build() {
+    swift build -c release --scratch-path "$scratch" --product "$1" >>"$work/build.log" 2>&1
+}
+if ! build voxgan-serve || ! build voxgan; then
     tail -n 30 "$work/build.log"
     fail build "swift build -c release failed"
     exit 1
@@ -97,7 +98,8 @@ fi
 # 5. OBJ: vertices and faces.
 if curl -fsS "$base/v1/sample?seed=1&format=obj" -o "$work/chair.obj" \
     && grep -q '^v ' "$work/chair.obj" && grep -q '^f ' "$work/chair.obj"; then
-    pass "obj: $(grep -c '^v ' "$work/chair.obj") vertices, $(grep -c '^f ' "$work/chair.obj") faces"
+    pass "obj: $(grep -c '^v ' "$work/chair.obj") vertices," \
+        "$(grep -c '^f ' "$work/chair.obj") faces"
 else
     fail obj "no v/f lines"
 fi
