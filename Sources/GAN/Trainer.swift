@@ -28,6 +28,8 @@ public struct IntervalReport {
     /// Share of the interval's iterations in which D was updated (the gate may skip some).
     public var discriminatorUpdateRate: Double
     public var samplesPerSecond: Double
+    /// Mean share of voxels above 0.5 in the interval's generated training batches.
+    public var batchOccupancy: Double
     public var diagnostics: SampleDiagnostics?
 }
 
@@ -189,6 +191,7 @@ public final class Trainer {
         var generatorLoss: Float
         var accuracy: Float
         var discriminatorUpdated: Bool
+        var batchOccupancy: Double
     }
 
     /// One D step (gated) and one G step on batch number `iteration`.
@@ -229,8 +232,11 @@ public final class Trainer {
         let generatorLoss = step.generatorPass(fake: fake)
         generatorOptimizer.update()
         iteration += 1
+        var occupied = 0
+        for index in 0..<fake.count where fake.data[index] > 0.5 { occupied += 1 }
         return IterationResult(discriminatorLoss: d.loss, generatorLoss: generatorLoss,
-                               accuracy: d.accuracy, discriminatorUpdated: d.computedGradients)
+                               accuracy: d.accuracy, discriminatorUpdated: d.computedGradients,
+                               batchOccupancy: Double(occupied) / Double(max(fake.count, 1)))
     }
 
     func fillLatents(_ tensor: Tensor, count: Int, generator random: SplitMix64) {
@@ -303,14 +309,14 @@ public final class Trainer {
     // MARK: Records
 
     func record(_ report: IntervalReport) throws {
-        var line = String(format: "epoch %d it %d/%d  D loss %.4f  G loss %.4f  D acc %.3f  D updated %.0f%%  %.1f samples/s",
+        var line = String(format: "epoch %d it %d/%d  D loss %.4f  G loss %.4f  D acc %.3f  D updated %.0f%%  occupancy %.4f (data %.4f)  %.1f samples/s",
                           report.epoch, report.iteration, totalIterations,
                           report.discriminatorLoss, report.generatorLoss,
                           report.discriminatorAccuracy, report.discriminatorUpdateRate * 100,
-                          report.samplesPerSecond)
+                          report.batchOccupancy, data.meanOccupancy, report.samplesPerSecond)
         if let d = report.diagnostics {
-            line += String(format: "  occupancy %.4f (data %.4f)  empty %.2f  solid %.2f  pairwise IoU %.3f  dim %.4f",
-                           d.meanOccupancy, data.meanOccupancy, d.emptyFraction, d.solidFraction,
+            line += String(format: "  | fixed z, eval mode: occupancy %.4f  empty %.2f  solid %.2f  pairwise IoU %.3f  dim %.4f",
+                           d.meanOccupancy, d.emptyFraction, d.solidFraction,
                            d.meanPairwiseIoU, d.dimFraction)
         }
         log(line)
@@ -325,12 +331,14 @@ struct IntervalAccumulator {
     var accuracy = 0.0
     var updates = 0
     var iterations = 0
+    var occupancy = 0.0
 
     mutating func add(_ result: Trainer.IterationResult) {
         discriminatorLoss += Double(result.discriminatorLoss)
         generatorLoss += Double(result.generatorLoss)
         accuracy += Double(result.accuracy)
         updates += result.discriminatorUpdated ? 1 : 0
+        occupancy += result.batchOccupancy
         iterations += 1
     }
 
@@ -341,6 +349,7 @@ struct IntervalAccumulator {
                               generatorLoss: generatorLoss / n,
                               discriminatorAccuracy: accuracy / n,
                               discriminatorUpdateRate: Double(updates) / n,
-                              samplesPerSecond: samplesPerSecond, diagnostics: nil)
+                              samplesPerSecond: samplesPerSecond,
+                              batchOccupancy: occupancy / n, diagnostics: nil)
     }
 }

@@ -30,8 +30,10 @@ public struct TrainingData: Sendable {
             throw ModelError("\(path): 'voxels' must be N×R×R×R with N > 0, found \(shape)")
         }
         let bytes = try dataset.read(as: UInt8.self)
+        let name = (path as NSString).lastPathComponent
+        let source = (try? file.stringAttribute("source")).flatMap { $0 }.map { "\(name) (\($0))" }
         return TrainingData(resolution: shape[1], count: shape[0], voxels: bytes.map { $0 != 0 ? 1 : 0 },
-                            source: (path as NSString).lastPathComponent)
+                            source: source ?? name)
     }
 
     /// Share of occupied voxels over the whole set.

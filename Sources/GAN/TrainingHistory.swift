@@ -3,7 +3,7 @@ import Foundation
 
 enum TrainingHistory {
 
-    static let header = "iteration,epoch,d_loss,g_loss,d_accuracy,d_update_rate,samples_per_second,occupancy,data_occupancy,empty_fraction,solid_fraction,pairwise_iou"
+    static let header = "iteration,epoch,d_loss,g_loss,d_accuracy,d_update_rate,samples_per_second,occupancy,data_occupancy,empty_fraction,solid_fraction,pairwise_iou,batch_occupancy"
 
     static func append(_ report: IntervalReport, dataOccupancy: Double, to directory: String) throws {
         let path = directory + "/history.csv"
@@ -16,7 +16,8 @@ enum TrainingHistory {
                    field(report.discriminatorLoss), field(report.generatorLoss),
                    field(report.discriminatorAccuracy), field(report.discriminatorUpdateRate),
                    field(report.samplesPerSecond), field(d?.meanOccupancy), field(dataOccupancy),
-                   field(d?.emptyFraction), field(d?.solidFraction), field(d?.meanPairwiseIoU)]
+                   field(d?.emptyFraction), field(d?.solidFraction), field(d?.meanPairwiseIoU),
+                   field(report.batchOccupancy)]
             .joined(separator: ",")
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
