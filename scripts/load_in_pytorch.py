@@ -43,6 +43,11 @@ def seed_to_z(seed, dim, distribution="normal", std=1.0):
     return np.array(values, dtype=np.float32)
 
 
+def tensor(dataset):
+    """A dataset as a float32 tensor (voxgan stores convolution weights as float16)."""
+    return torch.from_numpy(np.asarray(dataset[()], dtype=np.float32))
+
+
 def load_generator(path):
     """nn.Sequential of ConvTranspose3d / BatchNorm3d / ReLU ... Sigmoid, in eval mode."""
     f = h5py.File(path, "r")
@@ -54,16 +59,16 @@ def load_generator(path):
         conv = nn.ConvTranspose3d(widths[i], widths[i + 1], kernel_size=4,
                                   stride=1 if i == 0 else 2, padding=0 if i == 0 else 1,
                                   bias="bias" in group)
-        conv.weight.data = torch.from_numpy(group["weight"][()])
+        conv.weight.data = tensor(group["weight"])
         if "bias" in group:
-            conv.bias.data = torch.from_numpy(group["bias"][()])
+            conv.bias.data = tensor(group["bias"])
         layers.append(conv)
         if "bn_weight" in group:
             bn = nn.BatchNorm3d(widths[i + 1], eps=float(f.attrs["bn_eps"]))
-            bn.weight.data = torch.from_numpy(group["bn_weight"][()])
-            bn.bias.data = torch.from_numpy(group["bn_bias"][()])
-            bn.running_mean.data = torch.from_numpy(group["bn_running_mean"][()])
-            bn.running_var.data = torch.from_numpy(group["bn_running_var"][()])
+            bn.weight.data = tensor(group["bn_weight"])
+            bn.bias.data = tensor(group["bn_bias"])
+            bn.running_mean.data = tensor(group["bn_running_mean"])
+            bn.running_var.data = tensor(group["bn_running_var"])
             layers += [bn, nn.ReLU()]
     layers.append(nn.Sigmoid())
     attributes = {key: f.attrs[key] for key in f.attrs}

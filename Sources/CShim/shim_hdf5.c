@@ -18,3 +18,15 @@ void voxgan_h5_silence_errors(void) {
     H5open();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
+
+hid_t voxgan_h5t_create_ieee_f16le(void) {
+    H5open();
+    hid_t type = H5Tcopy(H5T_IEEE_F32LE);
+    if (type < 0) return type;
+    if (H5Tset_fields(type, 15, 10, 5, 0, 10) < 0 || H5Tset_precision(type, 16) < 0 ||
+        H5Tset_size(type, 2) < 0 || H5Tset_ebias(type, 15) < 0) {
+        H5Tclose(type);
+        return -1;
+    }
+    return type;
+}

@@ -39,15 +39,33 @@ public enum WeightsFile {
 
     /// Writes G (and D when given) with metadata. The file appears atomically: it is written
     /// next to `path` under a temporary name, synced, then renamed over `path`.
+    ///
+    /// With `halfPrecision`, convolution weights are stored as IEEE float16 (half the file;
+    /// batch-norm tensors stay float32) and the networks' weights are first rounded the same
+    /// way in memory, so the caller's networks equal what any reader of the file gets.
     public static func write(generator: Generator, discriminator: Discriminator? = nil,
-                             metadata: WeightsMetadata, to path: String) throws {
+                             metadata: WeightsMetadata, halfPrecision: Bool = false,
+                             to path: String) throws {
         try AtomicFile.write(to: path) { temporary in
             let file = try HDF5File.create(temporary)
             try writeRootAttributes(file, generator: generator, discriminator: discriminator,
                                     metadata: metadata)
-            try writeBlocks(generator.blocks, into: file.createGroup("generator"))
+            try file.setAttribute("weight_storage", halfPrecision ? "float16" : "float32")
+            try writeBlocks(generator.blocks, into: file.createGroup("generator"),
+                            halfPrecision: halfPrecision)
             if let discriminator {
-                try writeBlocks(discriminator.blocks, into: file.createGroup("discriminator"))
+                try writeBlocks(discriminator.blocks, into: file.createGroup("discriminator"),
+                                halfPrecision: halfPrecision)
+            }
+        }
+    }
+
+    /// Rounds every convolution weight and bias of `blocks` to float16 precision in place.
+    public static func roundToHalfPrecision(_ blocks: [ConvolutionBlock]) {
+        for block in blocks {
+            for parameter in [block.weight] + (block.bias.map { [$0] } ?? []) {
+                let data = parameter.value.data
+                for index in 0..<parameter.value.count { data[index] = Float(Float16(data[index])) }
             }
         }
     }
@@ -78,11 +96,19 @@ public enum WeightsFile {
     }
 
     /// Stores each block as `layerN` with PyTorch-layout tensors.
-    static func writeBlocks(_ blocks: [ConvolutionBlock], into group: HDF5Group) throws {
+    static func writeBlocks(_ blocks: [ConvolutionBlock], into group: HDF5Group,
+                            halfPrecision: Bool = false) throws {
+        if halfPrecision { roundToHalfPrecision(blocks) }
         for (index, block) in blocks.enumerated() {
             let layer = try group.createGroup("layer\(index)")
-            try layer.write("weight", block.weight.value.toArray(), shape: block.weight.value.shape)
-            if let bias = block.bias { try layer.write("bias", bias.value.toArray()) }
+            let weight = block.weight.value
+            if halfPrecision {
+                try layer.writeHalfPrecision("weight", weight.toArray(), shape: weight.shape)
+                if let bias = block.bias { try layer.writeHalfPrecision("bias", bias.value.toArray()) }
+            } else {
+                try layer.write("weight", weight.toArray(), shape: weight.shape)
+                if let bias = block.bias { try layer.write("bias", bias.value.toArray()) }
+            }
             if let bn = block.batchNorm {
                 try layer.write("bn_weight", bn.weight.value.toArray())
                 try layer.write("bn_bias", bn.bias.value.toArray())

@@ -342,6 +342,38 @@ public class HDF5Group: HDF5Object {
         }
     }
 
+    /// Writes floats rounded to IEEE half precision (round to nearest even) in a float16
+    /// dataset: half the bytes, read back exactly by `read(as: Float.self)`, and by h5py as
+    /// numpy float16. Returns the rounded values, which are what any reader will get.
+    @discardableResult
+    public func writeHalfPrecision(_ name: String, _ values: [Float], shape: [Int]? = nil) throws
+        -> [Float]
+    {
+        let shape = shape ?? [values.count]
+        guard shape.reduce(1, *) == values.count else {
+            throw HDF5Error("\(location): '\(name)' has \(values.count) values for shape \(shape)")
+        }
+        let halves = values.map { Float16($0) }
+        try locked {
+            if contains(name) { H5Ldelete(id, name, 0) }
+            let type = voxgan_h5t_create_ieee_f16le()
+            guard type >= 0 else { throw HDF5Error("\(location): cannot define a float16 type") }
+            defer { H5Tclose(type) }
+            var dims = shape.map { hsize_t($0) }
+            let space = H5Screate_simple(Int32(shape.count), &dims, nil)
+            defer { H5Sclose(space) }
+            let dataset = try checkID(H5Dcreate2(id, name, type, space, 0, 0, 0),
+                                      "cannot create dataset '\(name)'")
+            defer { H5Dclose(dataset) }
+            let bits = halves.map { $0.bitPattern.littleEndian }
+            try bits.withUnsafeBufferPointer { buffer in
+                try check(H5Dwrite(dataset, type, 0, 0, 0, buffer.baseAddress),
+                          "cannot write dataset '\(name)'")
+            }
+        }
+        return halves.map { Float($0) }
+    }
+
     /// Writes a 1-D dataset of variable-length UTF-8 strings (h5py reads them as bytes/str).
     public func writeStrings(_ name: String, _ strings: [String]) throws {
         try locked {

@@ -20,7 +20,7 @@ public struct ServerConfiguration {
     public var workerThreads = 2
 
     /// Chairs per `POST /v1/samples` at most (also capped by `queueCapacity`); more is 413.
-    public var maxSamplesPerRequest = 64
+    public var maxSamplesPerRequest = 256
     /// Steps per `GET /v1/interpolate` at most.
     public var maxInterpolationSteps = 32
     /// Bytes of finished responses kept for repeated requests (0 disables the cache).

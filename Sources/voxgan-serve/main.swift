@@ -33,7 +33,7 @@ let spec = CommandSpec(
                help: "Latents that may wait for the generator; beyond, 503 at once."),
         .value("workers", "N", default: "2", env: "VOXGAN_WORKERS",
                help: "Threads for meshing, rendering and encoding."),
-        .value("max-samples", "N", default: "64", env: "VOXGAN_MAX_SAMPLES",
+        .value("max-samples", "N", default: "256", env: "VOXGAN_MAX_SAMPLES",
                help: "Chairs per POST /v1/samples at most (413 above)."),
         .value("max-steps", "N", default: "32", env: "VOXGAN_MAX_STEPS",
                help: "Steps per /v1/interpolate at most."),

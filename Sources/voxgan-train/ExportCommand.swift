@@ -15,6 +15,8 @@ enum ExportCommand {
             .value("checkpoint", "FILE", help: "A specific checkpoint instead of the newest."),
             .value("threshold", "T", help: "Recommended occupancy threshold (default: calibrated so samples match the data's occupancy, clamped to 0.1–0.9)."),
             .flag("with-discriminator", help: "Also store D (for fine-tuning; makes the file bigger)."),
+            .flag("float32", help: "Store convolution weights as float32 (default: float16, half the size)."),
+            .value("dataset", "TEXT", help: "Description of the training data for the metadata (default: the packed file's name and source)."),
         ])
 
     static func run(_ arguments: [String]) throws {
@@ -26,7 +28,9 @@ enum ExportCommand {
         }
         let summary = try ModelExport.export(checkpoint: path, to: out,
                                              threshold: try options.double("threshold", in: 0...1),
-                                             withDiscriminator: options.flag("with-discriminator"))
+                                             withDiscriminator: options.flag("with-discriminator"),
+                                             halfPrecision: !options.flag("float32"),
+                                             dataset: options.string("dataset"))
         print(summary)
     }
 }

@@ -114,15 +114,31 @@ final class TrainingTests: XCTestCase {
         let (loaded, metadata) = try WeightsFile.loadGenerator(path: path)
         XCTAssertEqual(metadata.zDistribution, .normal)
         XCTAssertEqual(metadata.attributes["iterations"], "9")
+        // The file stores float16 weights: the reloaded generator equals the trained one after
+        // the same rounding, bit for bit.
         trainer.generator.isTraining = false
         let z = trainer.fixedLatents(count: 3)
-        XCTAssertEqual(loaded(z).toArray(), trainer.generator(z).toArray())
+        let unrounded = trainer.generator(z).toArray()
+        WeightsFile.roundToHalfPrecision(trainer.generator.blocks)
+        let rounded = trainer.generator(z).toArray()
+        XCTAssertEqual(loaded(z).toArray(), rounded)
+        XCTAssertLessThan(zip(rounded, unrounded).map { abs($0 - $1) }.max()!, 1e-2)
 
         let file = try HDF5File.open(path)
         XCTAssertEqual(try file.stringAttribute("format"), "voxgan-weights")
         XCTAssertEqual(try file.intAttribute("z_dim"), 5)
         XCTAssertTrue(file.contains("generator/layer0/bn_running_var"))
         XCTAssertFalse(file.contains("discriminator"))
+        XCTAssertEqual(try file.stringAttribute("weight_storage"), "float16")
+
+        // float32 storage keeps the weights exactly.
+        let exact = directory + "/exact.h5"
+        _ = try ModelExport.export(checkpoint: Checkpoint.list(in: directory)[0], to: exact,
+                                   threshold: 0.5, withDiscriminator: true, halfPrecision: false)
+        let (exactGenerator, exactMetadata) = try WeightsFile.loadGenerator(path: exact)
+        XCTAssertEqual(exactMetadata.recommendedThreshold, 0.5)
+        XCTAssertNotEqual(exactGenerator(z).toArray(), rounded)
+        XCTAssertTrue(try HDF5File.open(exact).contains("discriminator/layer0/weight"))
     }
 
     func testCorruptWeightsFileIsReportedByName() throws {

@@ -12,6 +12,9 @@ hid_t voxgan_h5t_native_int32(void);
 hid_t voxgan_h5t_native_int64(void);
 hid_t voxgan_h5t_native_uint64(void);
 hid_t voxgan_h5t_c_s1(void);
+// A new IEEE half-precision type (1 sign, 5 exponent, 10 mantissa bits, little-endian), the
+// layout h5py and numpy call float16; the caller closes it with H5Tclose.
+hid_t voxgan_h5t_create_ieee_f16le(void);
 hid_t voxgan_h5p_dataset_create(void);
 hid_t voxgan_h5p_file_access(void);
 hid_t voxgan_h5p_link_create(void);
