@@ -96,7 +96,7 @@ public func intersectionOverUnion(_ a: VoxelGrid, _ b: VoxelGrid) -> Double {
 /// generator's outputs are dimmer than the data.
 public func calibratedThreshold(probabilities: UnsafeBufferPointer<Float>,
                                 targetOccupancy: Double) -> Float {
-    var low: Float = 0.05
+    var low: Float = 0.005
     var high: Float = 0.95
     let total = Double(probabilities.count)
     func occupancy(_ t: Float) -> Double {

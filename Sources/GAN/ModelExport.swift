@@ -37,7 +37,7 @@ public enum ModelExport {
         let probabilities = generator(z).toArray()
         let chosen = threshold ?? probabilities.withUnsafeBufferPointer {
             Double(min(max(calibratedThreshold(probabilities: $0,
-                                               targetOccupancy: state.dataOccupancy), 0.1), 0.9))
+                                               targetOccupancy: state.dataOccupancy), 0.01), 0.9))
         }
         let diagnostics = probabilities.withUnsafeBufferPointer {
             SampleDiagnostics(probabilities: $0, count: count, resolution: config.resolution,

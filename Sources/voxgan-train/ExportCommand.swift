@@ -13,7 +13,7 @@ enum ExportCommand {
         options: [
             .value("out", "FILE", help: "The weights file to write, e.g. Models/chairs32.h5."),
             .value("checkpoint", "FILE", help: "A specific checkpoint instead of the newest."),
-            .value("threshold", "T", help: "Recommended occupancy threshold (default: calibrated so samples match the data's occupancy, clamped to 0.1–0.9)."),
+            .value("threshold", "T", help: "Recommended occupancy threshold (default: calibrated so samples match the data's occupancy, clamped to 0.01–0.9)."),
             .flag("with-discriminator", help: "Also store D (for fine-tuning; makes the file bigger)."),
             .flag("float32", help: "Store convolution weights as float32 (default: float16, half the size)."),
             .value("dataset", "TEXT", help: "Description of the training data for the metadata (default: the packed file's name and source)."),
