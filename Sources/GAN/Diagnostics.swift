@@ -67,28 +67,12 @@ public struct SampleDiagnostics: Sendable {
         var pairs = 0
         for i in 0..<grids.count {
             for j in (i + 1)..<grids.count {
-                total += intersectionOverUnion(grids[i], grids[j])
+                total += VoxelGrid.intersectionOverUnion(grids[i], grids[j])
                 pairs += 1
             }
         }
         return total / Double(pairs)
     }
-}
-
-/// IoU of two grids of the same extents; 1 when both are empty.
-public func intersectionOverUnion(_ a: VoxelGrid, _ b: VoxelGrid) -> Double {
-    precondition(a.dimensions == b.dimensions, "IoU of grids with different extents")
-    var intersection = 0
-    var union = 0
-    a.words.withUnsafeBufferPointer { wa in
-        b.words.withUnsafeBufferPointer { wb in
-            for index in 0..<wa.count {
-                intersection += (wa[index] & wb[index]).nonzeroBitCount
-                union += (wa[index] | wb[index]).nonzeroBitCount
-            }
-        }
-    }
-    return union == 0 ? 1 : Double(intersection) / Double(union)
 }
 
 /// The threshold t at which the mean occupancy of `probabilities` (p > t) matches `target`,
