@@ -59,7 +59,10 @@ def main():
     print("| figure | voxgan ms | reference ms | ratio (voxgan ÷ reference) | peak memory ratio |")
     print("|---|---:|---:|---:|---:|")
     suite_logs = {}
-    for fid, mine in ours.items():
+    order = ["model", "train", "layers", "formats", "mesh", "render"]
+    ranked = sorted(ours.items(), key=lambda item: order.index(item[0].split(".")[0])
+                    if item[0].split(".")[0] in order else len(order))
+    for fid, mine in ranked:
         other = theirs.get(fid)
         if other is None:
             continue
@@ -72,16 +75,19 @@ def main():
         name = mine["name"]
         if other["name"] != name:
             name += f" (reference: {other['name']})"
-        print(f"| {name} | {fmt(mine['median_ms'])} ({fmt(mine['min_ms'])}–{fmt(mine['max_ms'])}) "
-              f"| {fmt(other['median_ms'])} ({fmt(other['min_ms'])}–{fmt(other['max_ms'])}) "
-              f"| {ratio:.2f} | {memory} |")
+        ratio_text = f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.2g}"
+        print(f"| {name} | {span(mine)} | {span(other)} | {ratio_text} | {memory} |")
     print()
     print("Geometric mean of the ratios per suite: " + ", ".join(
-        f"{suite} {math.exp(sum(logs) / len(logs)):.2f} ({len(logs)})"
+        f"{suite} {math.exp(sum(logs) / len(logs)):.2g} ({len(logs)})"
         for suite, logs in suite_logs.items()) + ".")
     missing = sorted(set(ours) - set(theirs))
     if missing:
         print("Only voxgan measured: " + ", ".join(missing) + ".")
+
+
+def span(entry):
+    return f"{fmt(entry['median_ms'])} ({fmt(entry['min_ms'])}–{fmt(entry['max_ms'])})"
 
 
 def fmt(ms):
