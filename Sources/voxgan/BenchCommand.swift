@@ -221,12 +221,21 @@ enum BenchCommand {
             for figure in EngineBenchmarks.layers(resolution: resolution, batch: settings.batch,
                                                   repeats: settings.repeats) {
                 let base = "layers.\(resolution).\(figure.name.split(separator: " ")[0])"
-                var forward = Figure(id: base + ".forward", name: figure.name + " fwd",
+                let name = "\(resolution)³ net: " + figure.name
+                var forward = Figure(id: base + ".forward", name: name + " fwd",
                                      timing: figure.forward, items: figure.batch)
                 forward.extra = ["gflops": figure.forwardGFLOPS, "gflop": figure.gflop]
                 forward.extra["note"] = String(format: "%.1f GFLOP/s", figure.forwardGFLOPS)
-                var backward = Figure(id: base + ".backward", name: figure.name + " bwd",
-                                      timing: figure.backward, items: figure.batch)
+                // EngineBenchmarks subtracts the forward's min from the forward+backward run's
+                // min (and max from max), which can invert the range; here every statistic of
+                // the forward+backward runs has the forward's median taken off instead.
+                let f = figure.forward
+                let b = figure.backward
+                let backwardTimes = Times(median: b.median,
+                                          min: max(b.min + f.min - f.median, 1e-9),
+                                          max: max(b.max + f.max - f.median, 1e-9))
+                var backward = Figure(id: base + ".backward", name: name + " bwd",
+                                      timing: backwardTimes, items: figure.batch)
                 backward.extra = ["gflops": figure.backwardGFLOPS, "gflop": 2 * figure.gflop]
                 backward.extra["note"] = String(format: "%.1f GFLOP/s", figure.backwardGFLOPS)
                 print(forward.line)
