@@ -158,7 +158,8 @@ public struct DistanceMatrix: Sendable {
     public let values: [Float]
 
     public init(rows: Int, columns: Int, values: [Float]) {
-        precondition(values.count == rows * columns, "\(values.count) values for \(rows)×\(columns)")
+        precondition(values.count == rows * columns,
+                     "\(values.count) values for \(rows)×\(columns)")
         self.rows = rows
         self.columns = columns
         self.values = values

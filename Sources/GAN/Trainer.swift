@@ -30,7 +30,11 @@ public struct IntervalReport {
     public var samplesPerSecond: Double
     /// Mean share of voxels above 0.5 in the interval's generated training batches.
     public var batchOccupancy: Double
+    /// Health figures of the fixed-z samples at p > 0.5 ...
     public var diagnostics: SampleDiagnostics?
+    /// ... and at the threshold where their occupancy matches the data's (what export ships).
+    public var calibratedThreshold: Float?
+    public var calibratedDiagnostics: SampleDiagnostics?
 }
 
 /// Why a run stopped early.
@@ -169,7 +173,10 @@ public final class Trainer {
                 var report = interval.report(epoch: iteration / iterationsPerEpoch,
                                              iteration: iteration, samplesPerSecond: rate)
                 if iteration % config.sampleInterval == 0 || iteration == totalIterations {
-                    report.diagnostics = try checkSamples()
+                    let check = try checkSamples()
+                    report.diagnostics = check.atHalf
+                    report.calibratedThreshold = check.threshold
+                    report.calibratedDiagnostics = check.calibrated
                 }
                 try record(report)
                 interval = IntervalAccumulator()
@@ -261,27 +268,37 @@ public final class Trainer {
         return tensor
     }
 
-    /// Generates from the fixed z in evaluation mode, measures the failure signals, writes a
-    /// sample sheet, and warns about what it finds.
-    func checkSamples() throws -> SampleDiagnostics {
+    /// Generates from the fixed z in evaluation mode, measures the failure signals at 0.5 and
+    /// at the threshold that matches the data's occupancy (a generator whose probabilities
+    /// are dim but well shaped is healthy; one that is empty or collapsed at that threshold
+    /// too is not), writes a sample sheet at that threshold, and warns about what it finds.
+    func checkSamples() throws
+        -> (atHalf: SampleDiagnostics, threshold: Float, calibrated: SampleDiagnostics)
+    {
         generator.isTraining = false
         defer { generator.isTraining = true }
         let count = 64
         let probabilities = generator(fixedLatents(count: count)).toArray()
-        let diagnostics = probabilities.withUnsafeBufferPointer {
-            SampleDiagnostics(probabilities: $0, count: count, resolution: config.resolution,
-                              threshold: 0.5)
+        let (atHalf, threshold, calibrated) = probabilities.withUnsafeBufferPointer { p in
+            let atHalf = SampleDiagnostics(probabilities: p, count: count,
+                                           resolution: config.resolution, threshold: 0.5)
+            let threshold = calibratedThreshold(probabilities: p,
+                                                targetOccupancy: data.meanOccupancy)
+            let calibrated = SampleDiagnostics(probabilities: p, count: count,
+                                               resolution: config.resolution,
+                                               threshold: threshold)
+            return (atHalf, threshold, calibrated)
         }
-        for warning in diagnostics.warnings {
-            log("WARNING iteration \(iteration): \(warning)")
+        for warning in calibrated.warnings {
+            log("WARNING iteration \(iteration): \(warning) (at threshold \(String(format: "%.3f", threshold)))")
         }
-        if diagnostics.hasNonFinite {
+        if atHalf.hasNonFinite {
             try recoverFromNonFinite("generated probabilities contain NaN or Inf")
         }
         TrainingPictures.writeSampleSheet(probabilities: probabilities, count: 16,
-                                          resolution: config.resolution,
+                                          resolution: config.resolution, threshold: threshold,
                                           path: "\(runDirectory)/samples/iteration-\(String(format: "%08d", iteration)).png")
-        return diagnostics
+        return (atHalf, threshold, calibrated)
     }
 
     func checkWeightsFinite() throws {
@@ -314,10 +331,11 @@ public final class Trainer {
                           report.discriminatorLoss, report.generatorLoss,
                           report.discriminatorAccuracy, report.discriminatorUpdateRate * 100,
                           report.batchOccupancy, data.meanOccupancy, report.samplesPerSecond)
-        if let d = report.diagnostics {
-            line += String(format: "  | fixed z, eval mode: occupancy %.4f  empty %.2f  solid %.2f  pairwise IoU %.3f  dim %.4f",
-                           d.meanOccupancy, d.emptyFraction, d.solidFraction,
-                           d.meanPairwiseIoU, d.dimFraction)
+        if let d = report.diagnostics, let c = report.calibratedDiagnostics,
+           let t = report.calibratedThreshold {
+            line += String(format: "  | 64 fixed z, eval mode: occupancy %.4f at 0.5; at threshold %.3f (data's occupancy): empty %.2f  solid %.2f  pairwise IoU %.3f",
+                           d.meanOccupancy, t, c.emptyFraction, c.solidFraction,
+                           c.meanPairwiseIoU)
         }
         log(line)
         try TrainingHistory.append(report, dataOccupancy: data.meanOccupancy, to: runDirectory)

@@ -6,9 +6,10 @@ import Voxels
 
 enum TrainingPictures {
 
-    /// Renders the first `count` grids of `probabilities` ([n][x][y][z], thresholded at 0.5,
-    /// coloured by probability) as a 4-column sheet.
-    static func writeSampleSheet(probabilities: [Float], count: Int, resolution: Int, path: String) {
+    /// Renders the first `count` grids of `probabilities` ([n][x][y][z], thresholded at
+    /// `threshold`, coloured by probability) as a 4-column sheet.
+    static func writeSampleSheet(probabilities: [Float], count: Int, resolution: Int,
+                                 threshold: Float, path: String) {
         let voxels = resolution * resolution * resolution
         let shown = min(count, probabilities.count / voxels)
         var options = RenderOptions()
@@ -18,7 +19,7 @@ enum TrainingPictures {
             (0..<shown).map { n in
                 let slice = UnsafeBufferPointer(rebasing: all[(n * voxels)..<((n + 1) * voxels)])
                 let grid = VoxelGrid(probabilities: slice, nx: resolution, ny: resolution,
-                                     nz: resolution, threshold: 0.5)
+                                     nz: resolution, threshold: threshold)
                 return VoxelRenderer.render(grid, probabilities: slice, options: options)
             }
         }
