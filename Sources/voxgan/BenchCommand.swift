@@ -504,7 +504,9 @@ enum BenchCommand {
             print("(\(settings.weights) not found: a random generator of the default shape "
                   + "G 32³ 128,64,32)")
         }
-        defer { if let temporaryWeights { try? FileManager.default.removeItem(atPath: temporaryWeights) } }
+        defer {
+            if let temporaryWeights { try? FileManager.default.removeItem(atPath: temporaryWeights) }
+        }
         let model = try loadChairModel(weightsPath: weights)
 
         var configuration = ServerConfiguration()
@@ -690,9 +692,12 @@ final class LoopbackConnection {
 
     init(port: Int) throws {
         socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw CommandFailure("socket: \(String(cString: strerror(errno)))") }
+        guard socket >= 0 else {
+            throw CommandFailure("socket: \(String(cString: strerror(errno)))")
+        }
         var one: Int32 = 1
-        setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one,
+                   socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -760,7 +765,8 @@ final class LoopbackConnection {
     private func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
         for start in 0...(haystack.count - needle.count)
-        where haystack[start] == needle[0] && Array(haystack[start..<(start + needle.count)]) == needle {
+        where haystack[start] == needle[0]
+            && Array(haystack[start..<(start + needle.count)]) == needle {
             return start
         }
         return nil

@@ -163,7 +163,8 @@ enum EvalCommand {
                      + "\(report.sampleCount) samples, reference \(referencePath) "
                      + "(\(report.referenceCount))"
                      + (trainPath.map { ", train \($0) (\(report.trainCount ?? 0))" } ?? ""))
-        lines.append("d = 1 − IoU on \(report.normalization == .bbox ? "bounding-box-normalised" : "unnormalised") grids; "
+        let placement = report.normalization == .bbox ? "bounding-box-normalised" : "unnormalised"
+        lines.append("d = 1 − IoU on \(placement) grids; "
                      + "mean ± std over \(report.rows.first?.draws ?? 0) draws")
         lines.append("")
         let header = "set".padding(toLength: 24, withPad: " ", startingAt: 0)

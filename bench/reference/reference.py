@@ -242,14 +242,16 @@ def layer_figures(args):
             out_side = 4 if index == 0 else side * 2
             layer = nn.ConvTranspose3d(cin, cout, 4, stride=1 if index == 0 else 2,
                                        padding=0 if index == 0 else 1, bias=False)
-            layers.append((f"G{index}", f"{resolution}³ net: G{index} convT {cin}→{cout} {side}³→{out_side}³",
+            layers.append((f"G{index}",
+                           f"{resolution}³ net: G{index} convT {cin}→{cout} {side}³→{out_side}³",
                            layer, [args.batch, cin, side, side, side]))
             side = out_side
         side = resolution
         for index in range(len(d_widths) - 1):
             cin, cout = d_widths[index], d_widths[index + 1]
             layer = nn.Conv3d(cin, cout, 4, stride=2, padding=1, bias=False)
-            layers.append((f"D{index}", f"{resolution}³ net: D{index} conv {cin}→{cout} {side}³→{side // 2}³",
+            layers.append((f"D{index}",
+                           f"{resolution}³ net: D{index} conv {cin}→{cout} {side}³→{side // 2}³",
                            layer, [args.batch, cin, side, side, side]))
             side //= 2
         for key, name, layer, shape in layers:
@@ -285,8 +287,8 @@ def layer_figures(args):
 # Files, meshes and pictures
 
 def load_binvox_matrix(path):
-    """The grid as a numpy bool array [x][y][z] (trimesh's default axis order 'xzy' for
-    binvox maps the file's stream to x, y, z with y fastest... kept as trimesh returns it)."""
+    """The grid as trimesh's binvox reader returns it: a dense numpy bool array (its default
+    axis order 'xzy'; the order does not change any timing here)."""
     import trimesh.exchange.binvox as binvox
     with open(path, "rb") as handle:
         return binvox.load_binvox(handle).matrix
