@@ -77,16 +77,9 @@ struct BatchRoutes {
             ("Cache-Control", chosen ? SampleRoutes.randomCaching : SampleRoutes.immutableCaching),
         ]
         if count != nil { headers.append(("X-Seed", String(seeds[0]))) }
-        if let notModified = context.notModified(request, etag: etag, headers: headers) {
-            return .respond(notModified)
+        if let ready = context.readyResponse(request, key: key, etag: etag, headers: headers) {
+            return .respond(ready)
         }
-        if let cached = context.responses.value(for: key) {
-            context.metrics.recordCache(hit: true)
-            var response = cached
-            response.setHeader("Cache-Control", headers[1].value)
-            return .respond(response)
-        }
-        context.metrics.recordCache(hit: false)
 
         // 3. Generate all, then pack on a worker.
         let model = context.model

@@ -41,15 +41,9 @@ struct ConvertRoute {
         let headers: [(name: String, value: String)] = [
             ("ETag", etag), ("Cache-Control", "private, max-age=3600"),
         ]
-        if let notModified = context.notModified(request, etag: etag, headers: headers) {
-            return .respond(notModified)
+        if let ready = context.readyResponse(request, key: key, etag: etag, headers: headers) {
+            return .respond(ready)
         }
-
-        if let cached = context.responses.value(for: key) {
-            context.metrics.recordCache(hit: true)
-            return .respond(cached)
-        }
-        context.metrics.recordCache(hit: false)
 
         let responses = context.responses
         return context.offload {

@@ -117,18 +117,10 @@ struct SampleRoutes {
             chosen = wasChosen
             if chosen { headers[1].value = SampleRoutes.randomCaching }
         }
-        if let notModified = context.notModified(request, etag: etag, headers: headers) {
-            return .respond(notModified)
+        // 2. Not modified, or a recent identical request.
+        if let ready = context.readyResponse(request, key: key, etag: etag, headers: headers) {
+            return .respond(ready)
         }
-
-        // 2. A recent identical request.
-        if let cached = context.responses.value(for: key) {
-            context.metrics.recordCache(hit: true)
-            var response = cached
-            if chosen { response.setHeader("Cache-Control", SampleRoutes.randomCaching) }
-            return .respond(response)
-        }
-        context.metrics.recordCache(hit: false)
 
         // 3. Generate, then encode on a worker.
         let z = latent(for: source)
@@ -186,14 +178,9 @@ struct SampleRoutes {
         let headers: [(name: String, value: String)] = [
             ("ETag", etag), ("Cache-Control", SampleRoutes.immutableCaching),
         ]
-        if let notModified = context.notModified(request, etag: etag, headers: headers) {
-            return .respond(notModified)
+        if let ready = context.readyResponse(request, key: key, etag: etag, headers: headers) {
+            return .respond(ready)
         }
-        if let cached = context.responses.value(for: key) {
-            context.metrics.recordCache(hit: true)
-            return .respond(cached)
-        }
-        context.metrics.recordCache(hit: false)
 
         let model = context.model
         let latents = LatentPath.interpolate(from: model.latent(seed: from),

@@ -73,6 +73,25 @@ final class ServingContext {
         "\"" + SHA256.hex(model.weightsSHA256 + "|" + key).prefix(32) + "\""
     }
 
+    /// What can be answered without work: 304 when the client's copy is current, else a recent
+    /// identical response from the cache (with this request's Cache-Control). Counts cache hits
+    /// and misses; nil means the response must be made.
+    func readyResponse(_ request: HTTPRequest, key: String, etag: String,
+                       headers: [(name: String, value: String)]) -> HTTPResponse? {
+        if let notModified = notModified(request, etag: etag, headers: headers) {
+            return notModified
+        }
+        guard var cached = responses.value(for: key) else {
+            metrics.recordCache(hit: false)
+            return nil
+        }
+        metrics.recordCache(hit: true)
+        if let caching = headers.first(where: { $0.name == "Cache-Control" }) {
+            cached.setHeader("Cache-Control", caching.value)
+        }
+        return cached
+    }
+
     /// 304 with `headers` when `If-None-Match` lists `etag` (or `*`), else nil.
     func notModified(_ request: HTTPRequest, etag: String,
                      headers: [(name: String, value: String)]) -> HTTPResponse? {

@@ -152,19 +152,8 @@ public struct VoxelGrid: Hashable, Sendable {
         base.update(repeating: 0, count: count)
 
         // Visit only the set bits: chairs fill a few percent of the grid.
-        let column = ny * nz
-        for (w, word) in words.enumerated() where word != 0 {
-            var bits = word
-            while bits != 0 {
-                let index = w << 6 | bits.trailingZeroBitCount
-                bits &= bits - 1
-                let x = index / column
-                let rest = index - x * column
-                let z = rest / ny
-                let y = rest - z * ny
-                base[(x * ny + y) * nz + z] = 1
-            }
-        }
+        let (ny, nz) = (ny, nz)
+        forEachOccupied { x, y, z in base[(x * ny + y) * nz + z] = 1 }
     }
 
     /// Builds a grid from bytes in `[x][y][z]` order; any non-zero byte is occupied.
