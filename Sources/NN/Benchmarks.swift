@@ -66,10 +66,12 @@ public enum EngineBenchmarks {
             _ = layer(input)
             _ = layer.backward(gradient, needsInputGradient: true)
         }
+        // Backward alone: each forward+backward figure less the forward's median, so the
+        // range keeps its order (min ≤ median ≤ max).
         var backwardOnly = backward
         backwardOnly.median = Swift.max(backward.median - forward.median, 1e-9)
-        backwardOnly.min = Swift.max(backward.min - forward.min, 1e-9)
-        backwardOnly.max = Swift.max(backward.max - forward.max, 1e-9)
+        backwardOnly.min = Swift.max(backward.min - forward.median, 1e-9)
+        backwardOnly.max = Swift.max(backward.max - forward.median, 1e-9)
         return LayerFigure(name: name, batch: inputShape[0], gflop: gflop, forward: forward,
                            backward: backwardOnly)
     }
