@@ -8,8 +8,8 @@ import NN
 public struct TrainingConfig: Codable, Equatable, Sendable {
 
     public var resolution = 32
-    public var generatorChannels = [256, 128, 64]
-    public var discriminatorChannels = [64, 128, 256]
+    public var generatorChannels = [128, 64, 32]
+    public var discriminatorChannels = [32, 64, 128]
     public var zDimension = 200
     public var zDistribution = "normal"
     public var zStd = 1.0
@@ -21,11 +21,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var beta2 = 0.999
     /// Skip D's update when its accuracy on the current batch exceeds this (the paper: 0.8);
     /// nil disables the gate.
-    public var accuracyThreshold: Double? = nil
+    public var accuracyThreshold: Double? = 0.8
     /// Target for real samples in D's loss (1 = no smoothing; 0.9 = one-sided smoothing).
     public var realLabel = 0.9
-    public var discriminatorBatchNorm = false
-    public var discriminatorBias = true
+    public var discriminatorBatchNorm = true
+    public var discriminatorBias = false
     public var initialization = "dcgan"
     public var flipX = true
     public var seed: UInt64 = 1

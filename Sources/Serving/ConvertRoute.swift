@@ -8,6 +8,8 @@ struct ConvertRoute {
 
     /// Largest grid converted (256³): a tiny run-length-encoded body can declare a huge grid.
     static let maximumVoxels = 256 * 256 * 256
+    /// Exposed voxel faces above which meshes and pictures are refused (a 64³ chair has ~20 k).
+    static let maximumFaces = 2_000_000
 
     static let formats: [SampleFormat] = [.obj, .stl, .png, .npy, .binvox]
 
@@ -55,6 +57,15 @@ struct ConvertRoute {
             }
             var processed = grid
             if options.largestComponent { processed = processed.largestComponent() }
+            // A small upload can describe a huge surface (stripes, checkerboards): bound the
+            // mesh before building it.
+            if options.format != .binvox && options.format != .npy {
+                let faces = processed.exposedFaceCount
+                guard faces <= ConvertRoute.maximumFaces else {
+                    throw HTTPError(413, "the grid's surface has \(faces) faces; this server meshes "
+                                    + "and renders at most \(ConvertRoute.maximumFaces)", field: "body")
+                }
+            }
             let bytes = try ResponseFormats.encode(processed, probabilities: nil, options: options)
             let format = options.format
             let response = HTTPResponse(status: 200, headers: [

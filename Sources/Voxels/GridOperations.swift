@@ -230,3 +230,22 @@ extension VoxelGrid {
         return union == 0 ? 1 : Double(intersection) / Double(union)
     }
 }
+
+extension VoxelGrid {
+
+    /// Faces between an occupied voxel and an empty or out-of-range neighbour: the size of the
+    /// culled-cube mesh in quads, known before building it. Meshing and rendering cost grows
+    /// with it, not with the grid's volume, so callers bound it before doing either.
+    public var exposedFaceCount: Int {
+        var faces = 0
+        forEachOccupied { x, y, z in
+            if !isOccupied(x - 1, y, z) { faces += 1 }
+            if !isOccupied(x + 1, y, z) { faces += 1 }
+            if !isOccupied(x, y - 1, z) { faces += 1 }
+            if !isOccupied(x, y + 1, z) { faces += 1 }
+            if !isOccupied(x, y, z - 1) { faces += 1 }
+            if !isOccupied(x, y, z + 1) { faces += 1 }
+        }
+        return faces
+    }
+}

@@ -21,8 +21,8 @@ enum TrainCommand {
             .value("out", "DIR", help: "Run folder for checkpoints, logs and sample sheets."),
             .flag("resume", help: "Continue the run in --out from its newest readable checkpoint."),
             .value("resolution", "R", default: String(defaults.resolution), help: "Grid side: 32 or 64."),
-            .value("g-channels", "LIST", help: "Generator widths, widest first (default 256,128,64 at 32; 512,256,128,64 at 64)."),
-            .value("d-channels", "LIST", help: "Discriminator widths, narrowest first (default 64,128,256 at 32; 64,128,256,512 at 64)."),
+            .value("g-channels", "LIST", help: "Generator widths, widest first (default 128,64,32 at 32; 512,256,128,64 at 64)."),
+            .value("d-channels", "LIST", help: "Discriminator widths, narrowest first (default 32,64,128 at 32; 64,128,256,512 at 64)."),
             .value("z-dim", "N", default: String(defaults.zDimension), help: "Length of z."),
             .value("z-distribution", "normal|uniform", default: defaults.zDistribution, help: "Distribution of z."),
             .value("z-std", "S", default: String(defaults.zStd), help: "Standard deviation (normal) or half-width (uniform) of z."),
@@ -32,7 +32,7 @@ enum TrainCommand {
             .value("d-lr", "LR", default: String(defaults.discriminatorLearningRate), help: "Discriminator learning rate (Adam)."),
             .value("beta1", "B", default: String(defaults.beta1), help: "Adam β1."),
             .value("beta2", "B", default: String(defaults.beta2), help: "Adam β2."),
-            .value("d-accuracy-gate", "A", default: "off", help: "Skip D's update while its accuracy on the batch exceeds A (the paper: 0.8), or 'off'."),
+            .value("d-accuracy-gate", "A", default: "0.8", help: "Skip D's update while its accuracy on the batch exceeds A (the paper: 0.8), or 'off'."),
             .value("real-label", "T", default: String(defaults.realLabel), help: "Target for real samples in D's loss (1 = no label smoothing)."),
             .value("d-batch-norm", "on|off", default: defaults.discriminatorBatchNorm ? "on" : "off", help: "Batch norm in D (all layers but the first and last)."),
             .value("d-bias", "on|off", default: defaults.discriminatorBias ? "on" : "off", help: "Learned biases in D's convolutions."),
@@ -54,11 +54,12 @@ enum TrainCommand {
         // 1. Settings: from the checkpoint when resuming, else from the options.
         let resume = options.flag("resume")
         var config: TrainingConfig
-        if resume, let newest = Checkpoint.list(in: out).first,
-           let state = try? Checkpoint.readState(path: newest) {
+        let checkpoints = resume ? Checkpoint.list(in: out) : []
+        if let state = checkpoints.lazy.compactMap({ try? Checkpoint.readState(path: $0) }).first {
             config = state.config
+        } else if !checkpoints.isEmpty {
+            throw CommandFailure("\(out): none of its \(checkpoints.count) checkpoints can be read; remove --resume (or the folder) to start a new run")
         } else {
-            if resume { printError("voxgan-train: no checkpoint in \(out) yet, starting a new run") }
             config = try makeConfig(options)
         }
         if let threads = try options.int("threads", in: 1...256), resume, threads != config.threads {
@@ -70,6 +71,9 @@ enum TrainCommand {
         let data = try TrainingDataLoader.load(dataPath, resolution: config.resolution)
 
         // 3. Trainer, log file, signals.
+        if resume && checkpoints.isEmpty {
+            printError("voxgan-train: no checkpoint in \(out) yet, starting a new run")
+        }
         let trainer = try Trainer(config: config, data: data, runDirectory: out)
         trainer.command = CommandLine.arguments.joined(separator: " ")
         if let factor = try options.double("rollback", in: 0.01...0.99) { trainer.rollbackFactor = factor }
@@ -123,8 +127,10 @@ enum TrainCommand {
         config.discriminatorLearningRate = try options.double("d-lr", in: 1e-12...10) ?? config.discriminatorLearningRate
         config.beta1 = try options.double("beta1", in: 0...0.999999) ?? config.beta1
         config.beta2 = try options.double("beta2", in: 0...0.999999) ?? config.beta2
-        if let gate = options.string("d-accuracy-gate"), gate != "off" {
-            config.accuracyThreshold = try options.double("d-accuracy-gate", in: 0...1)
+        if options.string("d-accuracy-gate") == "off" {
+            config.accuracyThreshold = nil
+        } else if let gate = try options.double("d-accuracy-gate", in: 0...1) {
+            config.accuracyThreshold = gate
         }
         config.realLabel = try options.double("real-label", in: 0...1) ?? config.realLabel
         config.discriminatorBatchNorm = try onOff(options, "d-batch-norm") ?? config.discriminatorBatchNorm

@@ -257,6 +257,11 @@ enum BenchCommand {
 
     /// Training configurations measured, with their batch sizes.
     static var trainings: [(key: String, config: TrainingConfig)] {
+        var wide = TrainingConfig()
+        wide.generatorChannels = [256, 128, 64]
+        wide.discriminatorChannels = [64, 128, 256]
+        wide.discriminatorBatchNorm = false
+        wide.discriminatorBias = true
         var small = TrainingConfig()
         small.generatorChannels = [128, 64, 32]
         small.discriminatorChannels = [32, 64, 128]
@@ -264,7 +269,7 @@ enum BenchCommand {
         small.discriminatorBias = false
         var paper = TrainingConfig.paper64
         paper.batchSize = 8
-        return [("t32-recipe", TrainingConfig()), ("t32-128", small), ("t64-paper", paper)]
+        return [("t32-recipe", wide), ("t32-128", small), ("t64-paper", paper)]
     }
 
     static func caseIDs(_ suite: String) -> [String] {

@@ -71,6 +71,7 @@ enum ConvertCommand {
         // 2. Read, optionally clean up, convert.
         var grid = try Binvox.read(path: input)
         if options.flag("largest-component") { grid = grid.largestComponent() }
+        if format != "binvox" { try GridLimits.checkDrawable(grid, name: input) }
         let name = (input as NSString).lastPathComponent
         let bytes: [UInt8]
         var summary: String
@@ -130,5 +131,24 @@ enum ConvertCommand {
         render.transparent = options.flag("transparent")
         render.outlines = options.flag("outlines")
         return render
+    }
+}
+
+/// Bounds on what `convert` and `sheet` mesh or draw: the meshers and the renderer use memory
+/// in proportion to the grid's volume and time in proportion to its surface, so a valid but
+/// huge file gets a clear refusal instead of an allocation failure.
+enum GridLimits {
+
+    static let maximumVoxels = 256 * 256 * 256
+    static let maximumFaces = 20_000_000
+
+    static func checkDrawable(_ grid: VoxelGrid, name: String) throws {
+        guard grid.count <= maximumVoxels else {
+            throw CommandFailure("\(name): a \(grid.nx)×\(grid.ny)×\(grid.nz) grid is larger than the 256³ that can be meshed or drawn; downsample it first (voxgan pack --resolution)")
+        }
+        let faces = grid.exposedFaceCount
+        guard faces <= maximumFaces else {
+            throw CommandFailure("\(name): its surface has \(faces) faces, more than the \(maximumFaces) that can be meshed or drawn")
+        }
     }
 }

@@ -20,6 +20,10 @@ enum InfoCommand {
     static func run(_ arguments: [String]) throws {
         guard let options = try spec.parse(arguments) else { return }
         let path = options.positionals[0]
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw CommandFailure("\(path): expected a .binvox or packed .h5 file, found a folder")
+        }
         let description = try isPacked(path) ? describePacked(path) : describeBinvox(path)
         if options.flag("json") {
             let data = try JSONSerialization.data(

@@ -49,6 +49,7 @@ enum SheetCommand {
         for file in files {
             var grid = try Binvox.read(path: file)
             if options.flag("largest-component") { grid = grid.largestComponent() }
+            try GridLimits.checkDrawable(grid, name: file)
             grids.append(grid)
         }
         let sheet = ImageSheet.render(grids: grids, columns: columns, cellSize: render.size,
