@@ -5,6 +5,9 @@
 
 struct SampleRoutes {
 
+    /// Largest interpolation sheet drawn (16 Mpx: a 4096² image).
+    static let maximumSheetPixels = 16 * 1024 * 1024
+
     /// Cache-Control of responses fully determined by their request (seeded).
     static let immutableCaching = "public, max-age=31536000, immutable"
     /// Cache-Control of responses to requests without a seed (a new chair each time).
@@ -154,7 +157,8 @@ struct SampleRoutes {
         guard let to = try parameters.seed("to") else {
             throw HTTPError.badParameter("to", "to (the last seed) is required")
         }
-        let maxSteps = max(2, context.configuration.maxInterpolationSteps)
+        // Every step is one latent in the inference queue: never ask for more than it holds.
+        let maxSteps = max(2, min(context.configuration.maxInterpolationSteps, context.maxSamples))
         let steps = try parameters.int("steps", in: 2...maxSteps) ?? min(8, maxSteps)
         let container = try parameters.choice("format", ["png", "tar"]) ?? "png"
         let columns = try parameters.int("columns", in: 1...maxSteps) ?? min(steps, 8)
@@ -168,6 +172,13 @@ struct SampleRoutes {
                 throw HTTPError.badParameter("item_format", "item_format applies to format=tar")
             }
             if !sizeGiven { options.size = 160 }
+            let rows = (steps + columns - 1) / columns
+            let pixels = min(columns, steps) * rows * options.size * options.size
+            guard pixels <= SampleRoutes.maximumSheetPixels else {
+                throw HTTPError(413, "a \(min(columns, steps))×\(rows) sheet of \(options.size) px "
+                                + "cells has \(pixels) pixels; at most "
+                                + "\(SampleRoutes.maximumSheetPixels)", field: "size")
+            }
         }
         try parameters.rejectUnknown()
 

@@ -317,6 +317,23 @@ final class RouteTests: XCTestCase {
         let huge = Array("#binvox 1\ndim 1024 1024 1024\ntranslate 0 0 0\nscale 1\ndata\n".utf8)
             + [0, 255]
         XCTAssertEqual(try fetch(port, "POST", "/v1/convert?format=obj", body: huge).status, 413)
+
+        // A small body can describe a huge surface: in a 128³ grid, every other x-plane full
+        // (64 planes × 2 × 128² ≈ 2.1 million exposed faces, in 17 kB) is refused before meshing.
+        var stripes = Array("#binvox 1\ndim 128 128 128\ndata\n".utf8)
+        for x in 0..<128 {
+            stripes += Array(repeating: [UInt8(x % 2), 255], count: 64).flatMap { $0 }
+            stripes += [UInt8(x % 2), 64]
+        }
+        let surface = try fetch(port, "POST", "/v1/convert?format=obj", body: stripes)
+        XCTAssertEqual(surface.status, 413, surface.text)
+        XCTAssertTrue((try surface.json()["error"] as? String ?? "").contains("faces"))
+    }
+
+    func testInterpolationSheetSizeIsBounded() throws {
+        let big = try fetch(port, "/v1/interpolate?from=3&to=4&steps=32&size=2048&columns=32")
+        XCTAssertEqual(big.status, 413, big.text)
+        XCTAssertEqual(try big.json()["field"] as? String, "size")
     }
 
     func testBodyOverTheCapIs413WithoutReadingIt() throws {
