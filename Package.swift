@@ -38,8 +38,8 @@ let package = Package(
         .target(name: "GAN", dependencies: ["NN", "Voxels", "VoxelGeometry", "HDF5Kit"],
                 swiftSettings: optimise),
         .target(name: "Serving",
-                dependencies: ["GAN", "Voxels", "VoxelGeometry", "HDF5Kit", "CMicroHTTPD",
-                               "CShim"]),
+                dependencies: ["GAN", "NN", "Voxels", "VoxelGeometry", "HDF5Kit",
+                               "CMicroHTTPD", "CShim"]),
 
         .executableTarget(name: "voxgan",
                           dependencies: ["CommandLineKit", "Voxels", "VoxelGeometry", "NN",

@@ -31,8 +31,7 @@ public enum ModelExport {
         var random = SplitMix64(seed: 0xCA11_B8A7E)
         let z = Tensor(shape: [count, config.zDimension, 1, 1, 1])
         for index in 0..<z.count {
-            z.data[index] = Float(config.zStd * (config.latentDistribution == .normal
-                ? random.normal() : 2 * random.uniform() - 1))
+            z.data[index] = random.latent(config.latentDistribution, std: config.zStd)
         }
         let probabilities = generator(z).toArray()
         let chosen = threshold ?? probabilities.withUnsafeBufferPointer {

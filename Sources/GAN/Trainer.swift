@@ -251,10 +251,7 @@ public final class Trainer {
         let dimension = config.zDimension
         tensor.resize(to: [count, dimension, 1, 1, 1])
         for index in 0..<(count * dimension) {
-            switch config.latentDistribution {
-            case .normal: tensor.data[index] = Float(config.zStd * random.normal())
-            case .uniform: tensor.data[index] = Float(config.zStd * (2 * random.uniform() - 1))
-            }
+            tensor.data[index] = random.latent(config.latentDistribution, std: config.zStd)
         }
     }
 

@@ -38,6 +38,14 @@ public struct SplitMix64: RandomNumberGenerator, Equatable {
         let u2 = uniform()
         return (-2 * log(1 - u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
+
+    /// One element of z: `std·normal()` or `std·(2·uniform() − 1)`, as float32.
+    public mutating func latent(_ distribution: LatentDistribution, std: Double) -> Float {
+        switch distribution {
+        case .normal: return Float(std * normal())
+        case .uniform: return Float(std * (2 * uniform() - 1))
+        }
+    }
 }
 
 /// The distribution the generator's latent vector z is drawn from.
@@ -54,10 +62,5 @@ public enum LatentDistribution: String, Sendable {
 public func latentVector(seed: UInt64, dimension: Int, distribution: LatentDistribution,
                          std: Double) -> [Float] {
     var generator = SplitMix64(seed: seed)
-    return (0..<dimension).map { _ in
-        switch distribution {
-        case .normal: return Float(std * generator.normal())
-        case .uniform: return Float(std * (2 * generator.uniform() - 1))
-        }
-    }
+    return (0..<dimension).map { _ in generator.latent(distribution, std: std) }
 }

@@ -1,6 +1,7 @@
 // What the server needs from a generator, and a synthetic stand-in for tests and development.
 // The trained generator is connected in ModelAdapter.swift (the GAN module's side).
 import Foundation
+import NN
 
 /// What the server needs from a trained generator. Implementations are thread-safe.
 public protocol ChairModel: AnyObject {
@@ -111,26 +112,10 @@ public final class SyntheticChairModel: ChairModel {
         return batchSizeLog
     }
 
+    /// The documented seed → z mapping of the real model (NN's `latentVector`), so clients
+    /// that reproduce z from a seed agree with the stand-in too.
     public func latent(seed: UInt64) -> [Float] {
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var mixed = state
-            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-            return mixed ^ (mixed >> 31)
-        }
-        func uniform() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992 }
-
-        var z: [Float] = []
-        z.reserveCapacity(zDimension)
-        while z.count < zDimension {
-            let radius = (-2 * log(uniform())).squareRoot()
-            let angle = 2 * Double.pi * uniform()
-            z.append(Float(radius * cos(angle)))
-            if z.count < zDimension { z.append(Float(radius * sin(angle))) }
-        }
-        return z
+        latentVector(seed: seed, dimension: zDimension, distribution: .normal, std: 1)
     }
 
     public func generate(latents: [[Float]]) throws -> [[Float]] {
