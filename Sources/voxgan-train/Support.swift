@@ -106,3 +106,10 @@ enum TrainingDataLoader {
                             source: (path as NSString).lastPathComponent)
     }
 }
+
+/// This process's peak resident memory in megabytes (getrusage; Linux reports kilobytes).
+func peakResidentMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}

@@ -100,8 +100,11 @@ enum TrainCommand {
         try trainer.run(stop: stop)
         bar.clear()
         _ = signals
+        let peak = String(format: "%.0f MB", peakResidentMegabytes())
         if trainer.iteration >= trainer.totalIterations {
-            trainer.log("finished \(trainer.iteration) iterations in \(String(format: "%.0f", trainer.elapsedSeconds)) s of training; export with: voxgan-train export \(out) --out Models/NAME.h5")
+            trainer.log("finished \(trainer.iteration) iterations in \(String(format: "%.0f", trainer.elapsedSeconds)) s of training; peak memory of this process \(peak); export with: voxgan-train export \(out) --out Models/NAME.h5")
+        } else {
+            trainer.log("peak memory of this process \(peak) after \(String(format: "%.0f", trainer.elapsedSeconds)) s of training")
         }
     }
 
