@@ -8,7 +8,8 @@
 /// - output `y`: N × Cout × oD × oH × oW with `o = floor((i + 2p − k)/s) + 1`
 ///
 /// Per sample, `y[n] = W · unfold(x[n])` with W viewed as Cout × (Cin·k³). The unfolded matrix
-/// exists for one sample per worker thread at a time, never for the whole batch.
+/// exists for one sample per worker thread at a time, or for a small group of samples side by
+/// side when their outputs are small (`SideBySide`), never for the whole batch of a 64³ model.
 public final class Conv3d: Layer {
 
     public let inputChannels: Int
@@ -70,16 +71,32 @@ public final class Conv3d: Layer {
                           b: wData, ldb: rows, c: yData, ldc: cout)
             }
         } else {
-            // 1. Per sample: unfold, then Y[n] (Cout×L) = W (Cout×K) · columns (K×L).
+            // 1. Per group of samples side by side: unfold each into its slice of the columns,
+            //    then Y (Cout × S·L) = W (Cout×K) · columns (K × S·L), scattered to y[n].
             let workers = ComputeThreads.workers(for: batch)
-            workspace.reserve(workers: workers, columns: rows * columns)
-            let columnBuffers = workspace.columnPointers
+            let group = SideBySide.samples(rows: rows, columns: columns,
+                                           available: (batch + workers - 1) / workers)
+            workspace.reserve(workers: workers, columns: rows * columns * group,
+                              products: group > 1 ? cout * columns * group : 0)
+            let (columnBuffers, products) = (workspace.columnPointers, workspace.productPointers)
             let run = { (worker: Int, samples: Range<Int>) in
-                for n in samples {
-                    g.unfold(xData + n * g.volumeSize, into: columnBuffers[worker])
-                    BLAS.gemm(m: cout, n: columns, k: rows, a: wData, lda: rows,
-                              b: columnBuffers[worker], ldb: columns,
-                              c: yData + n * cout * columns, ldc: columns)
+                let groupStarts = Swift.stride(from: samples.lowerBound, to: samples.upperBound,
+                                               by: group)
+                for first in groupStarts {
+                    let count = min(group, samples.upperBound - first)
+                    let width = count * columns
+                    for s in 0..<count {
+                        g.unfold(xData + (first + s) * g.volumeSize,
+                                 into: columnBuffers[worker] + s * columns, columnStride: width)
+                    }
+                    let y = yData + first * cout * columns
+                    BLAS.gemm(m: cout, n: width, k: rows, a: wData, lda: rows,
+                              b: columnBuffers[worker], ldb: width,
+                              c: count == 1 ? y : products[worker], ldc: width)
+                    if count > 1 {
+                        SideBySide.scatter(products[worker], channels: cout, length: columns,
+                                           count: count, into: y)
+                    }
                 }
             }
             if workers == 1 { BLAS.withAllThreads { run(0, 0..<batch) } }
@@ -124,27 +141,47 @@ public final class Conv3d: Layer {
         } else {
             let workers = ComputeThreads.workers(for: batch)
             let weightCount = weight.value.count
-            workspace.reserve(workers: workers, columns: rows * columns,
-                              columnGradients: needsInputGradient ? rows * columns : 0,
-                              weightGradients: weightCount)
+            let group = SideBySide.samples(rows: rows, columns: columns,
+                                           available: (batch + workers - 1) / workers)
+            workspace.reserve(workers: workers, columns: rows * columns * group,
+                              columnGradients: needsInputGradient ? rows * columns * group : 0,
+                              weightGradients: weightCount,
+                              products: group > 1 ? cout * columns * group : 0)
             let columnBuffers = workspace.columnPointers
             let columnGradients = workspace.columnGradientPointers
             let weightGradients = workspace.weightGradientPointers
+            let products = workspace.productPointers
             let run = { (worker: Int, samples: Range<Int>) in
                 // Each worker sums its samples' dW privately; the sums are added in worker order.
                 let dW = weightGradients[worker]
                 dW.update(repeating: 0, count: weightCount)
-                for n in samples {
-                    let dyn = dyData + n * cout * columns
-                    g.unfold(xData + n * g.volumeSize, into: columnBuffers[worker])
-                    BLAS.gemm(transposeB: true, m: cout, n: rows, k: columns, a: dyn,
-                              lda: columns, b: columnBuffers[worker], ldb: columns, beta: 1,
+                let groupStarts = Swift.stride(from: samples.lowerBound, to: samples.upperBound,
+                                               by: group)
+                for first in groupStarts {
+                    let count = min(group, samples.upperBound - first)
+                    let width = count * columns
+                    for s in 0..<count {
+                        g.unfold(xData + (first + s) * g.volumeSize,
+                                 into: columnBuffers[worker] + s * columns, columnStride: width)
+                    }
+                    // dY of the group as Cout × S·L, side by side like the columns.
+                    var dyGroup = UnsafePointer(dyData + first * cout * columns)
+                    if count > 1 {
+                        SideBySide.gather(dyGroup, channels: cout, length: columns, count: count,
+                                          into: products[worker])
+                        dyGroup = UnsafePointer(products[worker])
+                    }
+                    BLAS.gemm(transposeB: true, m: cout, n: rows, k: width, a: dyGroup,
+                              lda: width, b: columnBuffers[worker], ldb: width, beta: 1,
                               c: dW, ldc: rows)
                     if needsInputGradient {
-                        BLAS.gemm(transposeA: true, m: rows, n: columns, k: cout, a: wData,
-                                  lda: rows, b: dyn, ldb: columns, c: columnGradients[worker],
-                                  ldc: columns)
-                        g.fold(columnGradients[worker], into: dxData + n * g.volumeSize)
+                        BLAS.gemm(transposeA: true, m: rows, n: width, k: cout, a: wData,
+                                  lda: rows, b: dyGroup, ldb: width, c: columnGradients[worker],
+                                  ldc: width)
+                        for s in 0..<count {
+                            g.fold(columnGradients[worker] + s * columns, columnStride: width,
+                                   into: dxData + (first + s) * g.volumeSize)
+                        }
                     }
                 }
             }
@@ -178,6 +215,7 @@ struct Workspace {
     private var columnBuffers: [Tensor] = []
     private var columnGradientBuffers: [Tensor] = []
     private var weightGradientBuffers: [Tensor] = []
+    private var productBuffers: [Tensor] = []
 
     var columnPointers: [UnsafeMutablePointer<Float>] { columnBuffers.map { $0.data } }
     var columnGradientPointers: [UnsafeMutablePointer<Float>] {
@@ -186,16 +224,68 @@ struct Workspace {
     var weightGradientPointers: [UnsafeMutablePointer<Float>] {
         weightGradientBuffers.map { $0.data }
     }
+    /// Channels × S·L matrices: a group's inputs, outputs or gradients side by side.
+    var productPointers: [UnsafeMutablePointer<Float>] { productBuffers.map { $0.data } }
 
     mutating func reserve(workers: Int, columns: Int, columnGradients: Int = 0,
-                          weightGradients: Int = 0) {
+                          weightGradients: Int = 0, products: Int = 0) {
         Self.grow(&columnBuffers, workers: workers, size: columns)
-        if columnGradients > 0 { Self.grow(&columnGradientBuffers, workers: workers, size: columnGradients) }
-        if weightGradients > 0 { Self.grow(&weightGradientBuffers, workers: workers, size: weightGradients) }
+        if columnGradients > 0 {
+            Self.grow(&columnGradientBuffers, workers: workers, size: columnGradients)
+        }
+        if weightGradients > 0 {
+            Self.grow(&weightGradientBuffers, workers: workers, size: weightGradients)
+        }
+        if products > 0 { Self.grow(&productBuffers, workers: workers, size: products) }
     }
 
     private static func grow(_ buffers: inout [Tensor], workers: Int, size: Int) {
         while buffers.count < workers { buffers.append(Tensor(shape: [0])) }
         for buffer in buffers where buffer.count < size { buffer.resize(to: [size]) }
+    }
+}
+
+/// Several samples in one matrix product. At 4³ and 8³ a sample's product has only 64 or 512
+/// columns, too few for sgemm to repay packing the weights, so a worker unfolds a group of S
+/// samples side by side (K × S·L) and runs one product for the group.
+enum SideBySide {
+
+    /// Columns (S·L) a group aims at; sgemm runs near its full rate from about here.
+    static let targetColumns = 512
+
+    /// Cap on a worker's unfolded group, in floats (16 MB), so the 64³ models' layers never
+    /// hold more than a few samples unfolded.
+    static let maximumColumnFloats = 1 << 22
+
+    /// Samples per group for a layer whose unfolded sample is `rows` × `columns`, when a
+    /// worker has `available` samples.
+    static func samples(rows: Int, columns: Int, available: Int) -> Int {
+        let byWidth = targetColumns / max(1, columns)
+        let byMemory = maximumColumnFloats / max(1, rows * columns)
+        return max(1, min(available, byWidth, byMemory))
+    }
+
+    /// target (C × count·L)[c, s·L + l] = source (count × C × L)[s, c, l].
+    static func gather(_ source: UnsafePointer<Float>, channels: Int, length: Int, count: Int,
+                       into target: UnsafeMutablePointer<Float>) {
+        let width = count * length
+        for s in 0..<count {
+            for c in 0..<channels {
+                (target + c * width + s * length).update(
+                    from: source + (s * channels + c) * length, count: length)
+            }
+        }
+    }
+
+    /// The inverse of `gather`: target (count × C × L)[s, c, l] = source (C × count·L)[c, s·L + l].
+    static func scatter(_ source: UnsafePointer<Float>, channels: Int, length: Int, count: Int,
+                        into target: UnsafeMutablePointer<Float>) {
+        let width = count * length
+        for s in 0..<count {
+            for c in 0..<channels {
+                (target + (s * channels + c) * length).update(
+                    from: source + c * width + s * length, count: length)
+            }
+        }
     }
 }

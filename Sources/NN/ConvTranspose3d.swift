@@ -77,16 +77,32 @@ public final class ConvTranspose3d: Layer {
                           c: yData, ldc: rows)
             }
         } else {
-            // 1. Per sample: columns (Cout·k³ × L) = Wᵀ · x[n] (Cin × L), then fold.
+            // 1. Per group of samples side by side: columns (Cout·k³ × S·L) = Wᵀ · X (Cin × S·L),
+            //    then each sample's slice is folded into y[n].
             let workers = ComputeThreads.workers(for: batch)
-            workspace.reserve(workers: workers, columns: rows * columns)
-            let columnBuffers = workspace.columnPointers
+            let group = SideBySide.samples(rows: rows, columns: columns,
+                                           available: (batch + workers - 1) / workers)
+            workspace.reserve(workers: workers, columns: rows * columns * group,
+                              products: group > 1 ? cin * columns * group : 0)
+            let (columnBuffers, products) = (workspace.columnPointers, workspace.productPointers)
             let run = { (worker: Int, samples: Range<Int>) in
-                for n in samples {
-                    BLAS.gemm(transposeA: true, m: rows, n: columns, k: cin, a: wData, lda: rows,
-                              b: xData + n * cin * columns, ldb: columns,
-                              c: columnBuffers[worker], ldc: columns)
-                    g.fold(columnBuffers[worker], into: yData + n * g.volumeSize)
+                let groupStarts = Swift.stride(from: samples.lowerBound, to: samples.upperBound,
+                                               by: group)
+                for first in groupStarts {
+                    let count = min(group, samples.upperBound - first)
+                    let width = count * columns
+                    var xGroup = UnsafePointer(xData + first * cin * columns)
+                    if count > 1 {
+                        SideBySide.gather(xGroup, channels: cin, length: columns, count: count,
+                                          into: products[worker])
+                        xGroup = UnsafePointer(products[worker])
+                    }
+                    BLAS.gemm(transposeA: true, m: rows, n: width, k: cin, a: wData, lda: rows,
+                              b: xGroup, ldb: width, c: columnBuffers[worker], ldc: width)
+                    for s in 0..<count {
+                        g.fold(columnBuffers[worker] + s * columns, columnStride: width,
+                               into: yData + (first + s) * g.volumeSize)
+                    }
                 }
             }
             if workers == 1 { BLAS.withAllThreads { run(0, 0..<batch) } }
@@ -133,22 +149,46 @@ public final class ConvTranspose3d: Layer {
         } else {
             let workers = ComputeThreads.workers(for: batch)
             let weightCount = weight.value.count
-            workspace.reserve(workers: workers, columns: rows * columns,
-                              weightGradients: weightCount)
+            let group = SideBySide.samples(rows: rows, columns: columns,
+                                           available: (batch + workers - 1) / workers)
+            // Products hold the group's x and, after it, its dx (Cin × S·L each).
+            let productSize = cin * columns * group
+            workspace.reserve(workers: workers, columns: rows * columns * group,
+                              weightGradients: weightCount,
+                              products: group > 1 ? 2 * productSize : 0)
             let columnBuffers = workspace.columnPointers
             let weightGradients = workspace.weightGradientPointers
+            let products = workspace.productPointers
             let run = { (worker: Int, samples: Range<Int>) in
                 let dW = weightGradients[worker]
                 dW.update(repeating: 0, count: weightCount)
-                for n in samples {
+                let groupStarts = Swift.stride(from: samples.lowerBound, to: samples.upperBound,
+                                               by: group)
+                for first in groupStarts {
+                    let count = min(group, samples.upperBound - first)
+                    let width = count * columns
                     let unfolded = columnBuffers[worker]
-                    g.unfold(dyData + n * g.volumeSize, into: unfolded)
-                    let xn = xData + n * cin * columns
-                    BLAS.gemm(transposeB: true, m: cin, n: rows, k: columns, a: xn, lda: columns,
-                              b: unfolded, ldb: columns, beta: 1, c: dW, ldc: rows)
+                    for s in 0..<count {
+                        g.unfold(dyData + (first + s) * g.volumeSize, into: unfolded + s * columns,
+                                 columnStride: width)
+                    }
+                    var xGroup = UnsafePointer(xData + first * cin * columns)
+                    if count > 1 {
+                        SideBySide.gather(xGroup, channels: cin, length: columns, count: count,
+                                          into: products[worker])
+                        xGroup = UnsafePointer(products[worker])
+                    }
+                    BLAS.gemm(transposeB: true, m: cin, n: rows, k: width, a: xGroup, lda: width,
+                              b: unfolded, ldb: width, beta: 1, c: dW, ldc: rows)
                     if needsInputGradient {
-                        BLAS.gemm(m: cin, n: columns, k: rows, a: wData, lda: rows, b: unfolded,
-                                  ldb: columns, c: dxData + n * cin * columns, ldc: columns)
+                        let dx = dxData + first * cin * columns
+                        let dxGroup = count == 1 ? dx : products[worker] + productSize
+                        BLAS.gemm(m: cin, n: width, k: rows, a: wData, lda: rows, b: unfolded,
+                                  ldb: width, c: dxGroup, ldc: width)
+                        if count > 1 {
+                            SideBySide.scatter(dxGroup, channels: cin, length: columns,
+                                               count: count, into: dx)
+                        }
                     }
                 }
             }

@@ -42,6 +42,15 @@ public struct ConvolutionGeometry: Equatable {
         padding == 0 && inputExtent == SIMD3(repeating: kernel)
     }
 
+    /// True for the models' stride-2 layers (kernel 4, stride 2, padding 1, even extents), which
+    /// take the specialised paths below: there output voxel `o` reads input voxels 2o−1 … 2o+2
+    /// along each axis, and only the first and last output of an axis touch the padding.
+    public var isStride2Kernel4: Bool {
+        kernel == 4 && stride == 2 && padding == 1
+            && inputExtent.x % 2 == 0 && inputExtent.y % 2 == 0 && inputExtent.z % 2 == 0
+            && inputExtent.x >= 2 && inputExtent.y >= 2 && inputExtent.z >= 2
+    }
+
     /// The range of output indices `o` along one axis for which `o·s − p + k` lies in `0..<n`.
     @inline(__always)
     private func validRange(kernelOffset k: Int, inputLength n: Int, outputLength: Int)
@@ -54,11 +63,17 @@ public struct ConvolutionGeometry: Equatable {
     }
 
     /// columns[(c,kd,kh,kw), (od,oh,ow)] = volume[c, od·s−p+kd, oh·s−p+kh, ow·s−p+kw], or 0 in
-    /// the padding. `volume` is C×D×H×W, `columns` is rows × columns.
-    public func unfold(_ volume: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
+    /// the padding. `volume` is C×D×H×W, `columns` is rows × columns with rows
+    /// `columnStride` ≥ `columns` apart (several samples' columns can sit side by side).
+    public func unfold(_ volume: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>,
+                       columnStride: Int? = nil) {
+        let columnCount = columnStride ?? self.columns
+        if isStride2Kernel4 {
+            unfoldStride2Kernel4(volume, into: columns, columnStride: columnCount)
+            return
+        }
         let (inD, inH, inW) = (inputExtent.x, inputExtent.y, inputExtent.z)
         let (outD, outH, outW) = (outputExtent.x, outputExtent.y, outputExtent.z)
-        let columnCount = outD * outH * outW
         var row = 0
         for c in 0..<channels {
             let channel = volume + c * inD * inH * inW
@@ -72,7 +87,7 @@ public struct ConvolutionGeometry: Equatable {
                                                 outputLength: outW)
                         let destination = columns + row * columnCount
                         row += 1
-                        destination.update(repeating: 0, count: columnCount)
+                        destination.update(repeating: 0, count: outD * outH * outW)
                         for od in validD {
                             let id = od * stride - padding + kd
                             for oh in validH {
@@ -94,11 +109,17 @@ public struct ConvolutionGeometry: Equatable {
     }
 
     /// The adjoint of `unfold`: adds every column entry back onto the volume voxel it came from.
-    /// `volume` (C×D×H×W) is overwritten, not accumulated into.
-    public func fold(_ columns: UnsafePointer<Float>, into volume: UnsafeMutablePointer<Float>) {
+    /// `volume` (C×D×H×W) is overwritten, not accumulated into; `columns` rows are
+    /// `columnStride` apart, as in `unfold`.
+    public func fold(_ columns: UnsafePointer<Float>, columnStride: Int? = nil,
+                     into volume: UnsafeMutablePointer<Float>) {
+        let columnCount = columnStride ?? self.columns
+        if isStride2Kernel4 {
+            foldStride2Kernel4(columns, columnStride: columnCount, into: volume)
+            return
+        }
         let (inD, inH, inW) = (inputExtent.x, inputExtent.y, inputExtent.z)
         let (outD, outH, outW) = (outputExtent.x, outputExtent.y, outputExtent.z)
-        let columnCount = outD * outH * outW
         volume.update(repeating: 0, count: volumeSize)
         var row = 0
         for c in 0..<channels {
@@ -125,6 +146,123 @@ public struct ConvolutionGeometry: Equatable {
                     }
                 }
             }
+        }
+    }
+}
+
+// Kernel 4, stride 2, padding 1 on even extents: the same results as the general loops, in
+// the order that suits memory. Along W, output `ow` reads input 2·ow − 1 + kw, so one pass over
+// an input row fills the four kw rows at once (kw 1 and 3 take its even voxels, kw 0 and 2 its
+// odd ones), and the padding is written only where it is.
+extension ConvolutionGeometry {
+
+    /// The two (kernel offset, output index) pairs with i = 2·o − 1 + k along an axis; at the
+    /// ends of the axis one of them has an output index outside the output, and callers skip it.
+    @inline(__always)
+    private static func readers(of i: Int) -> ((k: Int, o: Int), (k: Int, o: Int)) {
+        if i % 2 == 0 { return ((k: 1, o: i / 2), (k: 3, o: i / 2 - 1)) }
+        return ((k: 0, o: (i + 1) / 2), (k: 2, o: (i - 1) / 2))
+    }
+
+    fileprivate func unfoldStride2Kernel4(_ volume: UnsafePointer<Float>,
+                                          into columns: UnsafeMutablePointer<Float>,
+                                          columnStride: Int) {
+        let (inD, inH, inW) = (inputExtent.x, inputExtent.y, inputExtent.z)
+        let (outD, outH, outW) = (outputExtent.x, outputExtent.y, outputExtent.z)
+        for c in 0..<channels {
+            let channel = volume + c * inD * inH * inW
+            for kd in 0..<4 {
+                for kh in 0..<4 {
+                    let t0 = columns + ((c * 4 + kd) * 4 + kh) * 4 * columnStride
+                    let (t1, t2, t3) = (t0 + columnStride, t0 + 2 * columnStride,
+                                        t0 + 3 * columnStride)
+                    for od in 0..<outD {
+                        let id = 2 * od - 1 + kd
+                        for oh in 0..<outH {
+                            let ih = 2 * oh - 1 + kh
+                            let offset = (od * outH + oh) * outW
+                            guard id >= 0, id < inD, ih >= 0, ih < inH else {
+                                (t0 + offset).update(repeating: 0, count: outW)
+                                (t1 + offset).update(repeating: 0, count: outW)
+                                (t2 + offset).update(repeating: 0, count: outW)
+                                (t3 + offset).update(repeating: 0, count: outW)
+                                continue
+                            }
+                            let source = channel + (id * inH + ih) * inW
+                            let (r0, r1, r2, r3) = (t0 + offset, t1 + offset, t2 + offset,
+                                                    t3 + offset)
+                            r0[0] = 0
+                            for ow in 0..<(outW - 1) {
+                                let odd = source[2 * ow + 1]
+                                r0[ow + 1] = odd
+                                r1[ow] = source[2 * ow]
+                                r2[ow] = odd
+                                r3[ow] = source[2 * ow + 2]
+                            }
+                            r1[outW - 1] = source[2 * outW - 2]
+                            r2[outW - 1] = source[2 * outW - 1]
+                            r3[outW - 1] = 0
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fold as a gather: each volume row is written once, as the sum of the (at most four)
+    /// (kd, kh) column segments that read it, four kw rows each.
+    fileprivate func foldStride2Kernel4(_ columns: UnsafePointer<Float>, columnStride: Int,
+                                        into volume: UnsafeMutablePointer<Float>) {
+        let (inD, inH, inW) = (inputExtent.x, inputExtent.y, inputExtent.z)
+        let (outD, outH, outW) = (outputExtent.x, outputExtent.y, outputExtent.z)
+        for c in 0..<channels {
+            let channel = volume + c * inD * inH * inW
+            for id in 0..<inD {
+                let depthReaders = Self.readers(of: id)
+                for ih in 0..<inH {
+                    let heightReaders = Self.readers(of: ih)
+                    let target = channel + (id * inH + ih) * inW
+                    var written = false
+                    for depthPick in 0..<2 {
+                        let (kd, od) = depthPick == 0 ? depthReaders.0 : depthReaders.1
+                        guard od >= 0, od < outD else { continue }
+                        for heightPick in 0..<2 {
+                            let (kh, oh) = heightPick == 0 ? heightReaders.0 : heightReaders.1
+                            guard oh >= 0, oh < outH else { continue }
+                            let s0 = columns + ((c * 4 + kd) * 4 + kh) * 4 * columnStride
+                                + (od * outH + oh) * outW
+                            Self.addTaps(s0, columnStride: columnStride, count: outW,
+                                         into: target, accumulate: written)
+                            written = true
+                        }
+                    }
+                    if !written { target.update(repeating: 0, count: inW) }
+                }
+            }
+        }
+    }
+
+    /// One volume row of 2·count voxels from the four kw segments at `s0 + kw·columnStride`:
+    /// row[2j] = kw1[j] + kw3[j − 1],  row[2j + 1] = kw2[j] + kw0[j + 1].
+    @inline(__always)
+    private static func addTaps(_ s0: UnsafePointer<Float>, columnStride: Int, count: Int,
+                                into row: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let (s1, s2, s3) = (s0 + columnStride, s0 + 2 * columnStride, s0 + 3 * columnStride)
+        let last = count - 1
+        if accumulate {
+            row[0] += s1[0]
+            for j in 0..<last {
+                row[2 * j + 1] += s2[j] + s0[j + 1]
+                row[2 * j + 2] += s1[j + 1] + s3[j]
+            }
+            row[2 * last + 1] += s2[last]
+        } else {
+            row[0] = s1[0]
+            for j in 0..<last {
+                row[2 * j + 1] = s2[j] + s0[j + 1]
+                row[2 * j + 2] = s1[j + 1] + s3[j]
+            }
+            row[2 * last + 1] = s2[last]
         }
     }
 }
