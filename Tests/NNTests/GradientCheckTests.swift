@@ -76,6 +76,18 @@ final class GradientCheckTests: XCTestCase {
                               padding: 0, bias: true), inputShape: [3, 5, 1, 1, 1])
     }
 
+    /// The models' kernel-4 stride-2 path on non-cubic extents, with a batch of five so that
+    /// the samples grouped side by side leave a remainder.
+    func testConv3dStride2Kernel4NonCubicBatchOfFive() {
+        check(Conv3d(inputChannels: 2, outputChannels: 3, kernelSize: 4, stride: 2, padding: 1,
+                     bias: true), inputShape: [5, 2, 4, 6, 2])
+    }
+
+    func testConvTranspose3dStride2Kernel4NonCubicBatchOfFive() {
+        check(ConvTranspose3d(inputChannels: 3, outputChannels: 2, kernelSize: 4, stride: 2,
+                              padding: 1, bias: true), inputShape: [5, 3, 2, 3, 1])
+    }
+
     func testLeakyReLUOtherSlope() {
         check(LeakyReLU(slope: 0.05), inputShape: [2, 3, 2, 2, 2])
     }
