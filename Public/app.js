@@ -491,7 +491,7 @@ async function latent(seed) {
 
 /**
  * The latent at step `step` of `steps` from a to b, as the server computes it: spherical for a
- * Gaussian z (the path stays where a Gaussian's mass is), straight for a uniform one.
+ * normal z (the path stays where a Gaussian's mass is), straight for a uniform one.
  */
 function pathLatent(a, b, step, steps, spherical) {
   const t = step / (steps - 1);
@@ -518,7 +518,7 @@ async function openStripCell(event) {
   if (step === strip.steps - 1) return loadSeedText(strip.to);
   try {
     const [a, b] = await Promise.all([latent(strip.from), latent(strip.to)]);
-    const spherical = state.model ? state.model.z_distribution === "gaussian" : true;
+    const spherical = state.model ? state.model.z_distribution === "normal" : true;
     const z = pathLatent(a, b, step, strip.steps, spherical);
     await load({ kind: "z", z,
                  label: `step ${step} of ${strip.steps - 1} from seed ${strip.from} `

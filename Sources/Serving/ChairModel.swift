@@ -23,8 +23,9 @@ public protocol ChairModel: AnyObject {
     /// Default for `threshold` when a request does not give one.
     var recommendedThreshold: Float { get }
 
-    /// Whether z is Gaussian: interpolation is spherical when true, linear otherwise.
-    var isGaussian: Bool { get }
+    /// How z is drawn, named as in the weights file (`normal` or `uniform`): interpolation is
+    /// spherical for normal z, linear for uniform z.
+    var zDistribution: LatentDistribution { get }
 
     /// The z a seed maps to (deterministic, documented by the GAN module).
     func latent(seed: UInt64) -> [Float]
@@ -47,7 +48,7 @@ public final class SyntheticChairModel: ChairModel {
     public let resolution: Int
     public let zDimension: Int
     public let recommendedThreshold: Float = 0.5
-    public let isGaussian = true
+    public let zDistribution = LatentDistribution.normal
 
     /// Seconds every `generate` call sleeps, once per batch.
     public let batchDelay: Double

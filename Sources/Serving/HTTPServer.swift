@@ -2,6 +2,20 @@
 // access-handler calls into one `HTTPRequest` per request (accumulating uploads up to a cap),
 // suspends connections whose answer is computed elsewhere and resumes them when it is ready,
 // and reports each finished request once (access log, metrics).
+//
+// What libmicrohttpd 0.9.75 answers itself, before any of this code sees the request (HTML
+// bodies, `Connection: close`; counted as status "none" in the metrics when the request line
+// was read):
+//   - a request line longer than the connection's memory pool: 414; header fields beyond it,
+//     or too many of them: 431;
+//   - a `Content-Length` that is not a number (`-1`, `12abc`): 400 (0.9.75 sends its status
+//     line and header block twice before the page);
+//   - HTTP/1.1 without `Host`, an unknown HTTP version, bad chunk framing: 400, 505 or the
+//     connection closed.
+// Query strings are parsed here, not by MHD: its parser keeps one record per parameter in the
+// connection's pool, and when the pool runs out 0.9.75 neither answers nor closes (the client
+// waits for the connection timeout). The raw target is taken before MHD parses it, its query
+// is cut off in MHD's buffer, and too many parameters get a JSON 400.
 import CMicroHTTPD
 import CShim
 import Foundation
@@ -38,6 +52,9 @@ public struct HTTPServerOptions {
     /// declared).
     public var maxBodyBytes = 8 * 1024 * 1024
 
+    /// Query parameters per request at most; more get 400. No route takes more than ten.
+    public var maxQueryParameters = 64
+
     public init() {}
 }
 
@@ -50,7 +67,8 @@ public struct CompletedRequest {
     public let client: String
     /// Route family label, set by the router ("unmatched" when none).
     public let route: String
-    /// Status sent, or 0 when the connection ended before a response was queued.
+    /// Status sent, or 0 when the connection ended before a response was queued (the client
+    /// left, a timeout, or libmicrohttpd refused the request itself, such as 431).
     public let status: Int
     /// Body bytes of the response (0 for HEAD).
     public let bytes: Int
@@ -59,18 +77,29 @@ public struct CompletedRequest {
     public let completedNormally: Bool
 }
 
-/// The per-request object libmicrohttpd carries in `*con_cls` between handler calls.
+/// The per-request object libmicrohttpd carries in `*con_cls` between handler calls. It is made
+/// when the request line is in (with the raw target only) and completed by the first handler
+/// call, once the header fields are in.
 final class RequestContext {
 
     let connection: OpaquePointer
-    let method: String
-    let path: String
-    let query: [(name: String, value: String)]
-    let headers: [(name: String, value: String)]
-    let client: String
     let started: UInt64
+    /// Raw query (after `?`, still percent-encoded); MHD never sees it.
+    let rawQuery: Substring
+    var method = "-"
+    var path: String
+    var query: [(name: String, value: String)] = []
+    var headers: [(name: String, value: String)] = []
+    var client = "-"
+    var hasHeaders = false
     var body: [UInt8] = []
-    var expectsBody: Bool
+    var expectsBody = false
+    /// Body bytes read and dropped after the body passed the cap (a chunked upload, whose
+    /// length is not declared); the request is answered 413 when the upload ends.
+    var discardedBytes = 0
+    var discardingSince: UInt64 = 0
+    /// An answer decided from the request line and header fields, sent once the request is in.
+    var rejection: HTTPResponse?
     var route = "unmatched"
     var status = 0
     var bytes = 0
@@ -79,17 +108,16 @@ final class RequestContext {
     private let lock = NSLock()
     private var finishedResponse: HTTPResponse?
 
-    init(connection: OpaquePointer, method: String, path: String,
-         query: [(name: String, value: String)], headers: [(name: String, value: String)],
-         client: String, expectsBody: Bool) {
+    init(connection: OpaquePointer, rawTarget: String) {
         self.connection = connection
-        self.method = method
-        self.path = path
-        self.query = query
-        self.headers = headers
-        self.client = client
         self.started = DispatchTime.now().uptimeNanoseconds
-        self.expectsBody = expectsBody
+        if let mark = rawTarget.firstIndex(of: "?") {
+            path = QueryString.percentDecoded(rawTarget[..<mark], plusIsSpace: false)
+            rawQuery = rawTarget[rawTarget.index(after: mark)...]
+        } else {
+            path = QueryString.percentDecoded(Substring(rawTarget), plusIsSpace: false)
+            rawQuery = ""
+        }
     }
 
     func setFinished(_ response: HTTPResponse) {
@@ -113,6 +141,66 @@ final class RequestContext {
     }
 }
 
+/// Query strings as libmicrohttpd would split and decode them: `&` between parameters, the
+/// first `=` between name and value (none: value ""), `+` as a space, then `%HH` escapes,
+/// except `%00`, which stays as it is (see the shim's unescape callback: a NUL would cut C
+/// strings short).
+enum QueryString {
+
+    /// Pairs in the order sent; empty segments (`a&&b`) are skipped. Stops after `limit` pairs
+    /// and returns the number of segments in all, so a huge query costs no more than its scan.
+    static func parse(_ raw: Substring, limit: Int)
+        -> (pairs: [(name: String, value: String)], count: Int)
+    {
+        var pairs: [(name: String, value: String)] = []
+        var count = 0
+        for segment in raw.split(separator: "&", omittingEmptySubsequences: true) {
+            count += 1
+            guard count <= limit else { continue }
+            if let equals = segment.firstIndex(of: "=") {
+                pairs.append((percentDecoded(segment[..<equals], plusIsSpace: true),
+                              percentDecoded(segment[segment.index(after: equals)...],
+                                             plusIsSpace: true)))
+            } else {
+                pairs.append((percentDecoded(segment, plusIsSpace: true), ""))
+            }
+        }
+        return (pairs, count)
+    }
+
+    /// Decodes `%HH` (except `%00`) and, when asked, `+`; bytes that are not UTF-8 become
+    /// U+FFFD, as `String(cString:)` does for what MHD decodes.
+    static func percentDecoded(_ text: Substring, plusIsSpace: Bool) -> String {
+        let utf8 = Array(text.utf8)
+        guard utf8.contains(where: { $0 == 0x25 || (plusIsSpace && $0 == 0x2B) }) else {
+            return String(text)
+        }
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case 0x30...0x39: return byte - 0x30
+            case 0x41...0x46: return byte - 0x41 + 10
+            case 0x61...0x66: return byte - 0x61 + 10
+            default: return nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            if byte == 0x25, index + 2 < utf8.count, let high = hex(utf8[index + 1]),
+               let low = hex(utf8[index + 2]), high | low != 0 {
+                out.append(high << 4 | low)
+                index += 3
+                continue
+            }
+            out.append(plusIsSpace && byte == 0x2B ? 0x20 : byte)
+            index += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
 /// An HTTP/1.1 server on libmicrohttpd (internal thread pool, epoll, suspend/resume).
 ///
 /// `handler` runs on libmicrohttpd's threads and must be quick: anything slow is returned as
@@ -123,6 +211,7 @@ public final class HTTPServer {
 
     public let options: HTTPServerOptions
     private let handler: Handler
+    private let routeLabel: (String) -> String
     private let onCompleted: (CompletedRequest) -> Void
 
     private var daemon: OpaquePointer?
@@ -136,11 +225,15 @@ public final class HTTPServer {
     /// - Parameters:
     ///   - options: listening and limits.
     ///   - handler: maps a request to an outcome; called on libmicrohttpd threads.
+    ///   - routeLabel: the route label of a decoded path, for requests answered or ended
+    ///     before `handler` runs (413, aborted uploads); `handler` may set a finer one.
     ///   - onCompleted: called once per request when it ends, on a libmicrohttpd thread.
     public init(options: HTTPServerOptions, handler: @escaping Handler,
+                routeLabel: @escaping (String) -> String = { _ in "unmatched" },
                 onCompleted: @escaping (CompletedRequest) -> Void) {
         self.options = options
         self.handler = handler
+        self.routeLabel = routeLabel
         self.onCompleted = onCompleted
     }
 
@@ -163,6 +256,7 @@ public final class HTTPServer {
                 connection_timeout_seconds: UInt32(max(0, options.connectionTimeoutSeconds)),
                 connection_memory_limit: max(4096, options.connectionMemoryLimit),
                 listen_backlog: UInt32(max(1, options.listenBacklog)),
+                target_received: serverTargetReceived, target_received_context: context,
                 handler: serverAccessHandler, handler_context: context,
                 completed: serverRequestCompleted, completed_context: context)
             return voxgan_mhd_start(&settings, &error, error.count)
@@ -204,27 +298,43 @@ public final class HTTPServer {
 
     // MARK: Callbacks (on libmicrohttpd threads)
 
+    /// The request line is in: make the request object from the raw target, and cut the query
+    /// off in MHD's buffer so that MHD never parses it (see the file's opening comment). MHD
+    /// calls this before it parses the target and passes `uri` from its own writable read
+    /// buffer; the parameters are parsed from the copy kept here.
+    fileprivate func targetReceived(connection: OpaquePointer,
+                                    uri: UnsafePointer<CChar>) -> UnsafeMutableRawPointer {
+        let request = RequestContext(connection: connection, rawTarget: String(cString: uri))
+        request.route = routeLabel(request.path)
+        if let mark = strchr(uri, 0x3F) {  // "?"
+            UnsafeMutablePointer(mutating: mark)[1] = 0
+        }
+        stateLock.lock()
+        active += 1
+        stateLock.unlock()
+        return Unmanaged.passRetained(request).toOpaque()
+    }
+
     fileprivate func access(connection: OpaquePointer, url: UnsafePointer<CChar>,
                             method: UnsafePointer<CChar>, upload: UnsafePointer<CChar>?,
                             uploadSize: UnsafeMutablePointer<Int>,
                             slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
-        // 1. First call: headers are in; make the request object. Answering now would be an
-        //    "early" response, after which libmicrohttpd closes the connection: only an
-        //    oversized declared body is answered here, everything else on a later call.
-        guard let existing = slot.pointee else {
-            let request = makeContext(connection: connection, url: url, method: method)
-            slot.pointee = Unmanaged.passRetained(request).toOpaque()
-            stateLock.lock()
-            active += 1
-            stateLock.unlock()
-            if request.expectsBody,
-               let length = request.headers.first(where: { $0.name == "content-length" }),
-               let declared = Int(length.value), declared > options.maxBodyBytes {
-                return queue(tooLarge(declared: declared), on: request)
-            }
+        if slot.pointee == nil {
+            // Only if the target callback did not run (it always does in MHD 0.9.75).
+            slot.pointee = targetReceived(connection: connection, uri: url)
+        }
+        let request = Unmanaged<RequestContext>.fromOpaque(slot.pointee!)
+            .takeUnretainedValue()
+
+        // 1. First call: header fields are in. Answering now would be an "early" response,
+        //    after which libmicrohttpd discards the rest and closes the connection: kept for
+        //    bodies that are too large or framed ambiguously; everything else is answered on
+        //    a later call.
+        if !request.hasHeaders {
+            completeHeaders(request, method: method)
+            if let early = earlyAnswer(request) { return queue(early, on: request) }
             return .YES
         }
-        let request = Unmanaged<RequestContext>.fromOpaque(existing).takeUnretainedValue()
 
         // 2. Resumed after deferred work: send what it produced.
         if let finished = request.takeFinished() {
@@ -237,14 +347,9 @@ public final class HTTPServer {
             let count = uploadSize.pointee
             uploadSize.pointee = 0
             guard request.expectsBody, let upload else { return .YES }
-            if request.body.count + count > options.maxBodyBytes {
-                // An undeclared length (chunked upload) went over the cap. If libmicrohttpd
-                // will not take a response in the middle of an upload, close the connection.
-                let declared = request.body.count + count
-                request.expectsBody = false
-                request.body = []
-                return queue(tooLarge(declared: declared), on: request) == .YES
-                    ? .YES : .NO
+            if request.rejection != nil { return .YES }
+            if request.discardedBytes > 0 || request.body.count + count > options.maxBodyBytes {
+                return discard(count, of: request)
             }
             upload.withMemoryRebound(to: UInt8.self, capacity: count) { bytes in
                 request.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
@@ -253,6 +358,10 @@ public final class HTTPServer {
         }
 
         // 4. The whole request is in.
+        if request.discardedBytes > 0 {
+            return queue(tooLarge(atLeast: request.discardedBytes), on: request)
+        }
+        if let rejection = request.rejection { return queue(rejection, on: request) }
         return dispatch(request)
     }
 
@@ -274,18 +383,77 @@ public final class HTTPServer {
 
     // MARK: Helpers
 
-    private func makeContext(connection: OpaquePointer, url: UnsafePointer<CChar>,
-                             method: UnsafePointer<CChar>) -> RequestContext {
-        let query = collect(connection, kind: .GET_ARGUMENT_KIND, lowercaseNames: false)
-        let headers = collect(connection, kind: .HEADER_KIND, lowercaseNames: true)
+    private func completeHeaders(_ request: RequestContext, method: UnsafePointer<CChar>) {
+        request.hasHeaders = true
+        request.method = String(cString: method)
+        request.headers = collect(request.connection, kind: .HEADER_KIND, lowercaseNames: true)
         var address = [CChar](repeating: 0, count: 64)
-        _ = voxgan_mhd_client_address(connection, &address, address.count)
-        let hasLength = headers.contains { $0.name == "content-length" && $0.value != "0" }
-        let isChunked = headers.contains { $0.name == "transfer-encoding" }
-        return RequestContext(connection: connection, method: String(cString: method),
-                              path: String(cString: url), query: query, headers: headers,
-                              client: String(cString: address),
-                              expectsBody: hasLength || isChunked)
+        _ = voxgan_mhd_client_address(request.connection, &address, address.count)
+        request.client = String(cString: address)
+        let hasLength = request.headers.contains {
+            $0.name == "content-length" && $0.value != "0"
+        }
+        let isChunked = request.headers.contains { $0.name == "transfer-encoding" }
+        request.expectsBody = hasLength || isChunked
+
+        let limit = options.maxQueryParameters
+        let (pairs, count) = QueryString.parse(request.rawQuery, limit: limit)
+        request.query = pairs
+        if count > limit {
+            request.rejection = HTTPError(
+                400, "the query has \(count) parameters; at most \(limit) are accepted",
+                field: "query").response
+        }
+    }
+
+    /// Answers that cannot wait for the body: a declared length over the cap (413, nothing
+    /// read), and framing that two parsers could read differently (request smuggling):
+    /// several `Content-Length` fields, or one with a list, or both `Content-Length` and
+    /// `Transfer-Encoding` (RFC 9112 §6.3). MHD 0.9.75 takes the first `Content-Length`.
+    /// A transfer coding other than chunked is 501.
+    private func earlyAnswer(_ request: RequestContext) -> HTTPResponse? {
+        let lengths = request.headers.filter { $0.name == "content-length" }
+        let hasTransferEncoding = request.headers.contains { $0.name == "transfer-encoding" }
+        if lengths.count > 1 || lengths.contains(where: { $0.value.contains(",") })
+            || (!lengths.isEmpty && hasTransferEncoding) {
+            let found = lengths.map(\.value).joined(separator: ", ")
+                + (hasTransferEncoding ? " with Transfer-Encoding" : "")
+            return HTTPError(400, "ambiguous body length: Content-Length \(found)",
+                             field: "content-length", headers: [("Connection", "close")])
+                .response
+        }
+        // MHD 0.9.75 decodes only "chunked"; with any other coding it would wait for a body
+        // it cannot frame until the connection times out (RFC 9112 §6.1: 501).
+        if let coding = request.headers.first(where: { $0.name == "transfer-encoding" })?.value,
+           coding.trimmingCharacters(in: .whitespaces).lowercased() != "chunked" {
+            return HTTPError(501, "Transfer-Encoding '\(coding)' is not supported; send the body "
+                             + "with Content-Length or Transfer-Encoding: chunked",
+                             field: "transfer-encoding", headers: [("Connection", "close")])
+                .response
+        }
+        if request.expectsBody, let length = lengths.first, let declared = Int(length.value),
+           declared > options.maxBodyBytes {
+            return tooLarge(atLeast: declared)
+        }
+        return nil
+    }
+
+    /// Drops `count` more bytes of a body that passed the cap. libmicrohttpd 0.9.75 takes no
+    /// response while it hands over upload data ("the response cannot be queued when ...
+    /// upload_data is not NULL"), so an undeclared length (chunked) is read to its end and
+    /// answered 413 then. A client must not stream for ever: after 4× the cap (at least
+    /// 1 MiB) or 30 seconds of dropped data, the connection is closed without an answer.
+    private func discard(_ count: Int, of request: RequestContext) -> MHD_Result {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if request.discardedBytes == 0 {
+            request.discardedBytes = request.body.count
+            request.body = []
+            request.discardingSince = now
+        }
+        request.discardedBytes += count
+        let limit = max(4 * options.maxBodyBytes, 1 << 20)
+        let seconds = Double(now - request.discardingSince) / 1e9
+        return request.discardedBytes > limit || seconds > 30 ? .NO : .YES
     }
 
     private func collect(_ connection: OpaquePointer, kind: MHD_ValueKind,
@@ -331,8 +499,8 @@ public final class HTTPServer {
         return MHD_queue_response(request.connection, UInt32(response.status), mhdResponse)
     }
 
-    private func tooLarge(declared: Int) -> HTTPResponse {
-        HTTPError(413, "request body of at least \(declared) bytes is over the limit of "
+    private func tooLarge(atLeast bytes: Int) -> HTTPResponse {
+        HTTPError(413, "request body of at least \(bytes) bytes is over the limit of "
                   + "\(options.maxBodyBytes) bytes", field: "body",
                   headers: [("Connection", "close")]).response
     }
@@ -358,6 +526,14 @@ private let collectPair: MHD_KeyValueIterator = { context, _, key, value in
     box.pairs.append((box.lowercaseNames ? name.lowercased() : name,
                       value.map { String(cString: $0) } ?? ""))
     return .YES
+}
+
+private let serverTargetReceived: @convention(c) (
+    UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?
+) -> UnsafeMutableRawPointer? = { context, uri, connection in
+    guard let context, let uri, let connection else { return nil }
+    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
+    return server.targetReceived(connection: connection, uri: uri)
 }
 
 private let serverAccessHandler: MHD_AccessHandlerCallback = {

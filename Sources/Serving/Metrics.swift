@@ -47,6 +47,7 @@ public final class Metrics {
 
     private let lock = NSLock()
     private var requests: [RequestKey: UInt64] = [:]
+    private var aborted: [String: UInt64] = [:]
     private var latency: [String: Histogram] = [:]
     private var batchSizes = Histogram(bounds: Metrics.batchBounds)
     private var inference = Histogram(bounds: Metrics.latencyBounds)
@@ -73,9 +74,15 @@ public final class Metrics {
         self.buildInfo = buildInfo
     }
 
-    func recordRequest(route: String, method: String, status: Int, seconds: Double) {
+    /// - Parameters:
+    ///   - status: status sent, 0 when the request ended before any (labelled "none").
+    ///   - completedNormally: false when the client left, timed out or was cut off; such
+    ///     requests are also counted in `voxgan_http_requests_aborted_total`.
+    func recordRequest(route: String, method: String, status: Int, completedNormally: Bool,
+                       seconds: Double) {
         lock.lock()
         requests[RequestKey(route: route, method: method, status: status), default: 0] += 1
+        if !completedNormally { aborted[route, default: 0] += 1 }
         latency[route, default: Histogram(bounds: Metrics.latencyBounds)].observe(seconds)
         lock.unlock()
     }
@@ -119,11 +126,19 @@ public final class Metrics {
             lines.append("# TYPE \(name) \(type)")
         }
 
-        header("voxgan_http_requests_total", "counter", "HTTP requests by route, method and status.")
+        header("voxgan_http_requests_total", "counter",
+               "HTTP requests by route, method and status (\"none\": ended before a response).")
         for (key, value) in requests.sorted(by: { ($0.key.route, $0.key.method, $0.key.status)
                                                   < ($1.key.route, $1.key.method, $1.key.status) }) {
+            let status = key.status == 0 ? "none" : String(key.status)
             lines.append("voxgan_http_requests_total{route=\"\(key.route)\",method=\"\(key.method)\","
-                         + "status=\"\(key.status)\"} \(value)")
+                         + "status=\"\(status)\"} \(value)")
+        }
+        header("voxgan_http_requests_aborted_total", "counter",
+               "Requests whose connection ended abnormally (client gone, timeout, cut off), "
+               + "by route; status \"none\" above when no response was sent.")
+        for (route, value) in aborted.sorted(by: { $0.key < $1.key }) {
+            lines.append("voxgan_http_requests_aborted_total{route=\"\(route)\"} \(value)")
         }
         header("voxgan_http_request_duration_seconds", "histogram",
                "Time from request headers to the end of the response, by route.")

@@ -12,7 +12,7 @@ public final class TrainedChairModel: ChairModel {
     public let info: [String: String]
     public let weightsSHA256: String
     public let recommendedThreshold: Float
-    public let isGaussian: Bool
+    public let zDistribution: LatentDistribution
 
     private let generator: Generator
     private let metadata: WeightsMetadata
@@ -31,7 +31,7 @@ public final class TrainedChairModel: ChairModel {
         resolution = generator.config.resolution
         zDimension = generator.config.zDimension
         recommendedThreshold = Float(metadata.recommendedThreshold)
-        isGaussian = metadata.zDistribution == .normal
+        zDistribution = metadata.zDistribution
         weightsSHA256 = SHA256.hex(bytes)
         var info = metadata.attributes
         info["resolution"] = String(resolution)

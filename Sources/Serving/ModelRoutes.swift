@@ -26,7 +26,7 @@ struct ModelRoutes {
         let body: JSONValue = .object([
             ("resolution", .int(model.resolution)),
             ("z_dimension", .int(model.zDimension)),
-            ("z_distribution", .string(model.isGaussian ? "gaussian" : "uniform")),
+            ("z_distribution", .string(model.zDistribution.rawValue)),
             ("recommended_threshold", .float(model.recommendedThreshold)),
             ("weights_sha256", .string(model.weightsSHA256)),
             ("voxel_layout", .string("[x][y][z], x slowest, +y up")),
@@ -58,7 +58,7 @@ struct ModelRoutes {
         var response = HTTPResponse.json(.object([
             ("seed", .int(seed)),
             ("z_dimension", .int(z.count)),
-            ("z_distribution", .string(context.model.isGaussian ? "gaussian" : "uniform")),
+            ("z_distribution", .string(context.model.zDistribution.rawValue)),
             ("z", .array(z.map { .float($0) })),
         ]))
         response.headers += headers

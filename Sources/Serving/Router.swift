@@ -36,6 +36,12 @@ public final class Router {
         fallback = handler
     }
 
+    /// The label of the route `path` would go to, before the handler decides (the fallback's
+    /// label for any path that is not an exact route).
+    public func label(for path: String) -> String {
+        routes[path]?.label ?? (fallback == nil ? "unmatched" : fallbackLabel)
+    }
+
     /// Resolves and runs the handler; errors become JSON error responses. `setRoute` receives
     /// the route label before the handler runs.
     public func handle(_ request: HTTPRequest, setRoute: (String) -> Void) -> RouteOutcome {

@@ -196,7 +196,7 @@ struct SampleRoutes {
         let model = context.model
         let latents = LatentPath.interpolate(from: model.latent(seed: from),
                                              to: model.latent(seed: to), steps: steps,
-                                             spherical: model.isGaussian)
+                                             spherical: model.zDistribution == .normal)
         let resolution = model.resolution
         let stem = "chairs-\(from)-to-\(to)"
         let responses = context.responses

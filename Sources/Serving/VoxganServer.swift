@@ -81,9 +81,12 @@ public final class VoxganServer {
         self.http = HTTPServer(
             options: configuration.http,
             handler: { request, setRoute in router.handle(request, setRoute: setRoute) },
+            routeLabel: { router.label(for: $0) },
             onCompleted: { finished in
                 metrics.recordRequest(route: finished.route, method: finished.method,
-                                      status: finished.status, seconds: finished.seconds)
+                                      status: finished.status,
+                                      completedNormally: finished.completedNormally,
+                                      seconds: finished.seconds)
                 accessLog.record(finished)
             })
         metrics.queueDepth = { [weak context] in context?.batcher.queueDepth ?? 0 }

@@ -66,23 +66,43 @@ final class BehaviourTests: XCTestCase {
         XCTAssertEqual(chunked.body, expected)
     }
 
-    func testChunkedUploadOverTheCapIsRefused() throws {
+    func testChunkedUploadOverTheCapIs413() throws {
         let server = try makeServer { $0.http.maxBodyBytes = 1000 }
         defer { server.stop() }
+        let piece = [UInt8](repeating: 65, count: 600)
+        let chunk = Array("258\r\n".utf8) + piece + Array("\r\n".utf8)
+
+        // Over the cap: the rest is read and dropped, then a JSON 413, and the connection closes.
         let connection = try RawConnection(port: server.port)
         try connection.send("POST /v1/convert?format=obj HTTP/1.1\r\nHost: x\r\n"
                             + "Transfer-Encoding: chunked\r\n\r\n")
-        let piece = [UInt8](repeating: 65, count: 600)
-        // The server may stop reading, so later sends can fail; that is the point.
-        for _ in 0..<4 {
-            try? connection.send(Array("258\r\n".utf8) + piece + Array("\r\n".utf8))
-        }
-        if let response = try? connection.readResponse() {
-            XCTAssertEqual(response.status, 413)
-        } else {
-            XCTAssertTrue(connection.isClosedByPeer())
-        }
+        for _ in 0..<4 { try connection.send(chunk) }
+        try connection.send("0\r\n\r\n")
+        let response = try connection.readResponse()
+        XCTAssertEqual(response.status, 413)
+        XCTAssertEqual(try response.json()["field"] as? String, "body")
+        XCTAssertTrue((try response.json()["error"] as? String ?? "").contains("2400 bytes"))
+        XCTAssertTrue(connection.isClosedByPeer())
+
+        // A client that never stops: past 1 MiB of dropped bytes the connection is closed.
+        let endless = try RawConnection(port: server.port)
+        try endless.send("POST /v1/convert?format=obj HTTP/1.1\r\nHost: x\r\n"
+                         + "Transfer-Encoding: chunked\r\n\r\n")
+        var sent = 0
+        while sent < 4 << 20, (try? endless.send(chunk)) != nil { sent += piece.count }
+        XCTAssertLessThan(sent, 4 << 20, "the server kept reading")
+        XCTAssertNil(try? endless.readResponse())
+
         XCTAssertEqual(try fetch(server.port, "/healthz").status, 200)
+        let metrics = try fetch(server.port, "/metrics").text
+        XCTAssertTrue(metrics.contains(
+            "voxgan_http_requests_total{route=\"/v1/convert\",method=\"POST\",status=\"413\"} 1"),
+            metrics)
+        XCTAssertTrue(metrics.contains(
+            "voxgan_http_requests_total{route=\"/v1/convert\",method=\"POST\",status=\"none\"} 1"),
+            metrics)
+        XCTAssertTrue(metrics.contains("voxgan_http_requests_aborted_total{route=\"/v1/convert\"} 1"),
+                      metrics)
     }
 
     func testIdleKeepAliveClientsDoNotLockOutANewClient() throws {

@@ -33,6 +33,11 @@ struct voxgan_mhd_options {
     size_t connection_memory_limit;
     /// Pending connections the kernel may hold before accept (MHD_OPTION_LISTEN_BACKLOG_SIZE).
     unsigned int listen_backlog;
+    /// Called with each request's raw target (path and query, still percent-encoded) once its
+    /// request line is in, before libmicrohttpd parses it; the pointer it returns is the
+    /// request's `*con_cls` (MHD_OPTION_URI_LOG_CALLBACK).
+    void *(*target_received)(void *context, const char *uri, struct MHD_Connection *connection);
+    void *target_received_context;
     /// Called for each request; see MHD_AccessHandlerCallback.
     MHD_AccessHandlerCallback handler;
     void *handler_context;
