@@ -282,6 +282,28 @@ final class BinvoxTests: XCTestCase {
         }
     }
 
+    func testScaleMustBePositiveAndPlacementFinite() {
+        // binvox's scale is the length of the longest side: 0 collapses the model, a negative
+        // one mirrors it; translate and scale must be numbers (no nan, inf or overflow).
+        for scale in ["0", "-1", "-0.5", "0e5", "-0"] {
+            assertError(["test.binvox", "positive number after 'scale'", "'\(scale)'"]) {
+                _ = try decode("#binvox 1\ndim 2 2 2\nscale \(scale)\ndata\n", [0, 8])
+            }
+        }
+        for scale in ["nan", "inf", "-inf", "1e999"] {
+            assertError(["finite number after 'scale'", "'\(scale)'"]) {
+                _ = try decode("#binvox 1\ndim 2 2 2\nscale \(scale)\ndata\n", [0, 8])
+            }
+        }
+        for translate in ["nan 0 0", "0 inf 0", "0 0 -1e400"] {
+            assertError(["finite number after 'translate'"]) {
+                _ = try decode("#binvox 1\ndim 2 2 2\ntranslate \(translate)\ndata\n", [0, 8])
+            }
+        }
+        let tiny = try? decode("#binvox 1\ndim 2 2 2\nscale 1e-300\ndata\n", [0, 8])
+        XCTAssertEqual(tiny?.scale, 1e-300)
+    }
+
     func testMissingDataLine() {
         assertError(["test.binvox", "'data' line", "end of input"]) {
             _ = try decode("#binvox 1\ndim 2 2 2\ntranslate 0 0 0\nscale 1\n", [])
