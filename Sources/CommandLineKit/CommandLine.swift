@@ -69,6 +69,8 @@ public struct Argument {
 /// What a command accepts, for parsing and for `--help`.
 public struct CommandSpec {
 
+    /// The command as typed, subcommand included ("voxgan convert"); usage errors point at
+    /// `'<name> --help'`.
     public let name: String
     public let abstract: String
     public let discussion: String?
@@ -82,6 +84,11 @@ public struct CommandSpec {
         self.discussion = discussion
         self.arguments = arguments
         self.options = options
+    }
+
+    /// The last word of `name`: what a `CommandGroup` dispatches on ("convert").
+    public var subcommand: String {
+        name.split(separator: " ").last.map(String.init) ?? name
     }
 
     /// The text `--help` prints.
@@ -165,7 +172,8 @@ public struct CommandSpec {
                 values[name] = inlineValue
             } else {
                 guard index < commandLine.count else {
-                    throw UsageError("'--\(name)' needs a value <\(option.valueName!)>")
+                    throw UsageError("'--\(name)' needs a value <\(option.valueName!)> "
+                                     + "(see '\(self.name) --help')")
                 }
                 values[name] = commandLine[index]
                 index += 1
@@ -191,7 +199,8 @@ public struct CommandSpec {
             throw UsageError("missing argument <\(missing.name)> (see '\(name) --help')")
         }
         if !arguments.contains(where: { $0.isRepeated }), positionals.count > arguments.count {
-            throw UsageError("unexpected argument '\(positionals[arguments.count])'")
+            throw UsageError("unexpected argument '\(positionals[arguments.count])' "
+                             + "(see '\(name) --help')")
         }
         return ParsedCommand(command: name, values: values, flags: flags,
                              positionals: positionals)

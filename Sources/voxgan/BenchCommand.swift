@@ -23,7 +23,7 @@ enum BenchCommand {
                          "serve"]
 
     static let spec = CommandSpec(
-        name: "bench",
+        name: "voxgan bench",
         abstract: "Benchmark voxgan against references.",
         discussion: """
             Every figure is the median of repeats with min and max, in milliseconds per \
@@ -153,6 +153,7 @@ enum BenchCommand {
             return
         }
 
+        if let path = options.string("json") { try OutputFile.checkWritable(path) }
         var report: [String: Any] = ["threads": settings.threads,
                                      "machine": machineDescription(),
                                      "repeats": settings.repeats, "suite": suite,
@@ -188,7 +189,7 @@ enum BenchCommand {
         if let path = options.string("json") {
             let data = try JSONSerialization.data(withJSONObject: report,
                                                   options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: path))
+            try OutputFile.write([UInt8](data), to: path)
         }
     }
 

@@ -10,7 +10,7 @@ enum ConvertCommand {
     static let formats = ["binvox", "obj", "stl", "png"]
 
     static let spec = CommandSpec(
-        name: "convert", abstract: "Convert a binvox file to binvox, OBJ, STL or PNG.",
+        name: "voxgan convert", abstract: "Convert a binvox file to binvox, OBJ, STL or PNG.",
         discussion: """
             Meshes (OBJ, STL) are closed and wound outward, in the file's binvox placement \
             (translate + scale·i/d), +y up. 'cubes' keeps the voxels' faces; 'smooth' runs \
@@ -67,6 +67,13 @@ enum ConvertCommand {
             throw UsageError("--merge only applies to --mesh cubes")
         }
         let render = try renderOptions(options)
+        if output == "-" {
+            guard options.string("format") != nil else {
+                throw UsageError("writing to standard output needs --format")
+            }
+        } else {
+            try OutputFile.checkWritable(output)
+        }
 
         // 2. Read, optionally clean up, convert.
         var grid = try Binvox.read(path: input)
@@ -95,18 +102,8 @@ enum ConvertCommand {
         }
 
         // 3. Write.
-        if output == "-" {
-            guard options.string("format") != nil else {
-                throw UsageError("writing to standard output needs --format")
-            }
-            FileHandle.standardOutput.write(Data(bytes))
-            return
-        }
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw CommandFailure("cannot write '\(output)': \(error.localizedDescription)")
-        }
+        try OutputFile.write(bytes, to: output)
+        if output == "-" { return }
         summary += ", \(bytes.count) bytes"
         print("wrote \(output): \(format), \(summary)")
     }

@@ -9,7 +9,7 @@ import Voxels
 enum EvalCommand {
 
     static let spec = CommandSpec(
-        name: "eval",
+        name: "voxgan eval",
         abstract: "Measure sample quality against real chairs.",
         discussion: """
             Distances are d = 1 − IoU of thresholded grids. MMD: each reference shape's \
@@ -42,7 +42,7 @@ enum EvalCommand {
     static func run(_ arguments: [String]) throws {
         guard let options = try spec.parse(arguments) else { return }
         guard let referencePath = options.string("reference") else {
-            throw UsageError("missing option --reference REF (see 'eval --help')")
+            throw UsageError("missing option --reference REF (see '\(spec.name) --help')")
         }
         let count = try options.int("count", in: 1...100_000) ?? 1000
         guard let seed = UInt64(options.string("seed", default: "0")) else {
@@ -53,23 +53,26 @@ enum EvalCommand {
         let threads = try options.int("threads", in: 1...256) ?? 2
         ComputeThreads.count = threads
 
-        // 1. The model and its samples.
+        // 1. Every input and output checked before the slow part: paths first (milliseconds),
+        //    then the model, then the real chairs at its resolution.
+        let trainPath = options.string("train")
+        try checkReadable(referencePath, role: "reference")
+        if let trainPath { try checkReadable(trainPath, role: "train") }
+        if let path = options.string("json") { try OutputFile.checkWritable(path) }
         let weights = options.string("weights", default: "Models/chairs32.h5")
         let (generator, metadata) = try WeightsFile.loadGenerator(path: weights)
         let threshold = Float(try options.double("threshold", in: 0...1)
                               ?? metadata.recommendedThreshold)
         let r = generator.config.resolution
+        let reference = try loadShapes(referencePath, resolution: r, role: "reference")
+        let train = try trainPath.map { try loadShapes($0, resolution: r, role: "train") }
+
+        // 2. The samples.
         var started = Date()
         let samples = generate(generator, metadata: metadata, count: count, seed: seed,
                                threshold: threshold)
         printError(String(format: "eval: %d samples at threshold %.3f in %.1f s", count,
                           threshold, Date().timeIntervalSince(started)))
-
-        // 2. Real chairs at the model's resolution.
-        let reference = try loadShapes(referencePath, resolution: r, role: "reference")
-        let train = try options.string("train").map {
-            try loadShapes($0, resolution: r, role: "train")
-        }
 
         // 3. Metrics.
         started = Date()
@@ -96,7 +99,7 @@ enum EvalCommand {
             object["resolution"] = r
             let data = try JSONSerialization.data(withJSONObject: object,
                                                   options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: path))
+            try OutputFile.write([UInt8](data), to: path)
         }
     }
 
@@ -123,6 +126,17 @@ enum EvalCommand {
             }
         }
         return grids
+    }
+
+    /// Fails with one line naming the option when `path` is missing or unreadable.
+    static func checkReadable(_ path: String, role: String) throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw CommandFailure("\(path): no such file or folder (--\(role))")
+        }
+        guard access(path, isFolder.boolValue ? R_OK | X_OK : R_OK) == 0 else {
+            throw CommandFailure("\(path): cannot be read (--\(role)): permission denied")
+        }
     }
 
     /// Grids of side `resolution` from a packed `.h5` file or from binvox files and folders

@@ -1,20 +1,28 @@
 import CommandLineKit
 import Foundation
+import GAN
+import NN
 import Voxels
 
-/// `voxgan info`: describes a binvox file (extents, placement, occupancy, bounding box) or a
-/// packed dataset (grid count, resolution, mean occupancy, first names), as text or JSON.
+/// `voxgan info`: describes a binvox file (extents, placement, occupancy, bounding box), a
+/// packed dataset (grid count, resolution, mean occupancy, first names), a weights file (the
+/// generator and how it was trained) or a training checkpoint, as text or JSON.
 enum InfoCommand {
 
     static let spec = CommandSpec(
-        name: "info", abstract: "Describe a binvox file or packed dataset.",
+        name: "voxgan info",
+        abstract: "Describe a binvox file, packed dataset, weights file or checkpoint.",
         discussion: """
             For a .binvox file: extents (x, y, z; +y up), translate, scale, occupied voxels and \
             their fraction, bounding box (inclusive voxel indices). For a packed .h5 dataset \
             (made by 'voxgan pack'): grid count, resolution, mean occupancy, source and the \
-            first names.
+            first names. For a weights file (made by 'voxgan-train export'): resolution, z \
+            (dimension, distribution, std), channels, recommended threshold, iterations, \
+            dataset and training figures. For a checkpoint: iteration, training time, data \
+            and the main training settings.
             """,
-        arguments: [Argument("file", help: "A .binvox file or a packed .h5 dataset.")],
+        arguments: [Argument("file", help: "A .binvox file, or an .h5 dataset, weights file "
+                             + "or checkpoint.")],
         options: [.flag("json", help: "Print one JSON object instead of text.")])
 
     static func run(_ arguments: [String]) throws {
@@ -24,7 +32,7 @@ enum InfoCommand {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
             throw CommandFailure("\(path): expected a .binvox or packed .h5 file, found a folder")
         }
-        let description = try isPacked(path) ? describePacked(path) : describeBinvox(path)
+        let description = try isHDF5(path) ? describeHDF5(path) : describeBinvox(path)
         if options.flag("json") {
             let data = try JSONSerialization.data(
                 withJSONObject: description.json,
@@ -40,7 +48,7 @@ enum InfoCommand {
 
     /// HDF5 files start with "\u{89}HDF\r\n\u{1A}\n"; anything else is read as binvox, whose
     /// reader says what it expected if the file is neither.
-    static func isPacked(_ path: String) -> Bool {
+    static func isHDF5(_ path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         let magic = [UInt8](handle.readData(ofLength: 8))
@@ -79,6 +87,93 @@ enum InfoCommand {
             text.append(("bounding box", "none (empty grid)"))
             json["bounding_box"] = NSNull()
         }
+        return (text, json)
+    }
+
+    /// The three kinds of voxgan HDF5 file, told apart by their `format` attribute: each
+    /// loader checks it first and says "not a voxgan …" for another kind, so the error shown
+    /// for a damaged file is the one of the kind it claims to be.
+    static func describeHDF5(_ path: String) throws -> Description {
+        do {
+            return try describeWeights(path)
+        } catch let error as ModelError where error.message.contains("not a voxgan weights") {
+        }
+        do {
+            return try describeCheckpoint(path)
+        } catch let error as ModelError where error.message.contains("not a voxgan checkpoint") {
+        }
+        return try describePacked(path)
+    }
+
+    static func describeWeights(_ path: String) throws -> Description {
+        let (generator, metadata) = try WeightsFile.loadGenerator(path: path)
+        let config = generator.config
+        let r = config.resolution
+        let attributes = metadata.attributes
+        let parameters = generator.blocks.reduce(0) {
+            $0 + $1.weight.value.count + ($1.bias?.value.count ?? 0)
+                + 2 * ($1.batchNorm?.weight.value.count ?? 0)
+        }
+        var text: [(String, String)] = [
+            ("file", path),
+            ("format", "voxgan-weights" + (attributes["format_version"].map { " \($0)" } ?? "")
+                + " (generator weights)"),
+            ("resolution", "\(r) × \(r) × \(r) (x, y, z; +y up)"),
+            ("z", "\(config.zDimension)-d, \(metadata.zDistribution.rawValue), std "
+                + number(metadata.zStd)),
+            ("channels", config.channels.map(String.init).joined(separator: ", ")
+                + " (\(parameters) parameters)"),
+            ("threshold", String(format: "%.3f (recommended, p > t)",
+                                 metadata.recommendedThreshold)),
+        ]
+        let shown: [(key: String, label: String)] = [
+            ("iterations", "iterations"), ("batch_size", "batch size"),
+            ("training_seconds", "training seconds"), ("dataset", "dataset"),
+            ("data_occupancy", "data occupancy"), ("sample_occupancy", "sample occupancy"),
+            ("sample_pairwise_iou", "sample pairwise IoU"), ("exported", "exported"),
+            ("source_checkpoint", "checkpoint"), ("weight_storage", "weight storage"),
+        ]
+        for (key, label) in shown {
+            if let value = attributes[key] { text.append((label, value)) }
+        }
+        var json: [String: Any] = [
+            "file": path, "format": "voxgan-weights", "resolution": r,
+            "z_dim": config.zDimension, "z_distribution": metadata.zDistribution.rawValue,
+            "z_std": metadata.zStd, "channels": config.channels, "parameters": parameters,
+            "recommended_threshold": metadata.recommendedThreshold,
+        ]
+        var other = attributes
+        other.removeValue(forKey: "format")
+        other.removeValue(forKey: "z_distribution")
+        json["attributes"] = other
+        return (text, json)
+    }
+
+    static func describeCheckpoint(_ path: String) throws -> Description {
+        let state = try Checkpoint.readState(path: path)
+        let config = state.config
+        let r = config.resolution
+        let hours = state.elapsedSeconds / 3600
+        let text: [(String, String)] = [
+            ("file", path),
+            ("format", "voxgan-checkpoint (training state: G, D, optimisers)"),
+            ("iteration", "\(state.iteration)"),
+            ("training time", String(format: "%.0f s (%.2f h)", state.elapsedSeconds, hours)),
+            ("resolution", "\(r) × \(r) × \(r)"),
+            ("z", "\(config.zDimension)-d, \(config.zDistribution), std \(number(config.zStd))"),
+            ("channels", "G " + config.generatorChannels.map(String.init).joined(separator: ", ")
+                + "; D " + config.discriminatorChannels.map(String.init).joined(separator: ", ")),
+            ("batch size", "\(config.batchSize)"),
+            ("data", state.dataSource + String(format: " (occupancy %.4f)", state.dataOccupancy)),
+            ("command", state.command),
+        ]
+        let json: [String: Any] = [
+            "file": path, "format": "voxgan-checkpoint", "iteration": state.iteration,
+            "elapsed_seconds": state.elapsedSeconds, "resolution": r,
+            "z_dim": config.zDimension, "z_distribution": config.zDistribution,
+            "batch_size": config.batchSize, "data_source": state.dataSource,
+            "data_occupancy": state.dataOccupancy, "command": state.command,
+        ]
         return (text, json)
     }
 

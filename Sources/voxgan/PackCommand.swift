@@ -8,7 +8,7 @@ import Voxels
 enum PackCommand {
 
     static let spec = CommandSpec(
-        name: "pack", abstract: "Pack binvox files into one HDF5 dataset.",
+        name: "voxgan pack", abstract: "Pack binvox files into one HDF5 dataset.",
         discussion: """
             Folders are searched recursively for *.binvox. Grids of other sizes are padded to \
             a cube and resampled to --resolution by a whole factor (128 → 32, 32 → 64); files \
@@ -30,8 +30,9 @@ enum PackCommand {
     static func run(_ arguments: [String]) throws {
         guard let options = try spec.parse(arguments) else { return }
         guard let out = options.string("out") else {
-            throw UsageError("missing option --out FILE (see 'pack --help')")
+            throw UsageError("missing option --out FILE (see '\(spec.name) --help')")
         }
+        try OutputFile.checkWritable(out)
         let resolution = try options.int("resolution", in: 1...Binvox.maximumExtent) ?? 32
         let modeName = try options.choice("downsample", DownsampleMode.allCases.map(\.rawValue))
         let mode = modeName.flatMap(DownsampleMode.init(rawValue:)) ?? .any

@@ -9,7 +9,7 @@ import Voxels
 enum SampleCommand {
 
     static let spec = CommandSpec(
-        name: "sample",
+        name: "voxgan sample",
         abstract: "Generate chairs from trained weights.",
         discussion: """
             Sample k uses seed S+k; its z is the seed's documented SplitMix64 draw (README,
@@ -37,6 +37,8 @@ enum SampleCommand {
         guard options.string("out") != nil || options.string("sheet") != nil else {
             throw UsageError("give --out DIR, --sheet FILE, or both")
         }
+        if let out = options.string("out") { try OutputFile.makeFolder(out) }
+        if let sheetPath = options.string("sheet") { try OutputFile.checkWritable(sheetPath) }
         let weights = options.string("weights", default: "Models/chairs32.h5")
         let (generator, metadata) = try WeightsFile.loadGenerator(path: weights)
         let threshold = Float(try options.double("threshold", in: 0...1) ?? metadata.recommendedThreshold)
@@ -63,7 +65,6 @@ enum SampleCommand {
 
         // 2. Files.
         if let out = options.string("out") {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             for (sampleSeed, grid, _) in grids {
                 let path = "\(out)/chair-\(sampleSeed).\(format)"
                 let bytes: [UInt8]
@@ -73,7 +74,7 @@ enum SampleCommand {
                 case "png": bytes = try PNGEncoder.encode(VoxelRenderer.render(grid))
                 default: bytes = Binvox.encode(grid)
                 }
-                try Data(bytes).write(to: URL(fileURLWithPath: path))
+                try OutputFile.write(bytes, to: path)
             }
             print("wrote \(grids.count) \(format) files to \(out)")
         }
@@ -84,7 +85,7 @@ enum SampleCommand {
             render.size = try options.int("size", in: 16...2048) ?? 192
             let images = grids.map { VoxelRenderer.render($0.1, options: render) }
             let sheet = ImageSheet.compose(images, columns: try options.int("columns", in: 1...1000) ?? 4)
-            try Data(try PNGEncoder.encode(sheet)).write(to: URL(fileURLWithPath: sheetPath))
+            try OutputFile.write(try PNGEncoder.encode(sheet), to: sheetPath)
             print("wrote \(sheetPath)")
         }
         let occupancy = grids.map { $0.1.occupancy }.reduce(0, +) / Double(grids.count)

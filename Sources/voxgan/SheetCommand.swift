@@ -7,7 +7,7 @@ import Voxels
 enum SheetCommand {
 
     static let spec = CommandSpec(
-        name: "sheet", abstract: "Render many voxel files into one PNG sheet.",
+        name: "voxgan sheet", abstract: "Render many voxel files into one PNG sheet.",
         discussion: """
             Each file is rendered as 'voxgan convert' renders PNGs, into a cell of --size \
             pixels; cells are laid out --columns to a row (default: a square-ish layout) in \
@@ -37,8 +37,9 @@ enum SheetCommand {
     static func run(_ arguments: [String]) throws {
         guard let options = try spec.parse(arguments) else { return }
         guard let output = options.string("out") else {
-            throw UsageError("missing --out <PATH> (see 'sheet --help')")
+            throw UsageError("missing --out <PATH> (see '\(spec.name) --help')")
         }
+        try OutputFile.checkWritable(output)
         let files = options.positionals
         let columns = try options.int("columns", in: 1...1000)
             ?? Int(Double(files.count).squareRoot().rounded(.up))
@@ -55,11 +56,7 @@ enum SheetCommand {
         let sheet = ImageSheet.render(grids: grids, columns: columns, cellSize: render.size,
                                       options: render)
         let bytes = try PNGEncoder.encode(sheet)
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw CommandFailure("cannot write '\(output)': \(error.localizedDescription)")
-        }
+        try OutputFile.write(bytes, to: output)
         print("wrote \(output): \(files.count) grids, \(sheet.width)×\(sheet.height), "
               + "\(bytes.count) bytes")
     }

@@ -6,14 +6,14 @@ let voxgan = CommandGroup(
     name: "voxgan",
     abstract: "Pack chair datasets, inspect and convert voxel files, sample, render, evaluate.",
     subcommands: [
-        (InfoCommand.spec.name, InfoCommand.spec.abstract, InfoCommand.run),
-        (PackCommand.spec.name, PackCommand.spec.abstract, PackCommand.run),
-        (ConvertCommand.spec.name, ConvertCommand.spec.abstract, ConvertCommand.run),
-        (SheetCommand.spec.name, SheetCommand.spec.abstract, SheetCommand.run),
-        (SampleCommand.spec.name, SampleCommand.spec.abstract, SampleCommand.run),
-        (EvalCommand.spec.name, EvalCommand.spec.abstract, EvalCommand.run),
-        (BenchCommand.spec.name, BenchCommand.spec.abstract, BenchCommand.run),
-        (VersionCommand.spec.name, VersionCommand.spec.abstract, VersionCommand.run),
+        (InfoCommand.spec.subcommand, InfoCommand.spec.abstract, InfoCommand.run),
+        (PackCommand.spec.subcommand, PackCommand.spec.abstract, PackCommand.run),
+        (ConvertCommand.spec.subcommand, ConvertCommand.spec.abstract, ConvertCommand.run),
+        (SheetCommand.spec.subcommand, SheetCommand.spec.abstract, SheetCommand.run),
+        (SampleCommand.spec.subcommand, SampleCommand.spec.abstract, SampleCommand.run),
+        (EvalCommand.spec.subcommand, EvalCommand.spec.abstract, EvalCommand.run),
+        (BenchCommand.spec.subcommand, BenchCommand.spec.abstract, BenchCommand.run),
+        (VersionCommand.spec.subcommand, VersionCommand.spec.abstract, VersionCommand.run),
     ])
 
 runCommand("voxgan") {

@@ -25,6 +25,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try inline.int("port"), 7)
     }
 
+    func testSubcommandErrorsNameTheWholeCommand() {
+        let convert = CommandSpec(name: "voxgan convert", abstract: "Convert.",
+                                  arguments: [Argument("input", help: "In.")],
+                                  options: [.value("size", "PX", help: "Size.")])
+        XCTAssertEqual(convert.subcommand, "convert")
+        XCTAssertTrue(convert.helpText.contains("USAGE: voxgan convert <input>"))
+        for arguments in [["a", "--nope"], [], ["a", "--size"], ["a", "b"]] {
+            XCTAssertThrowsError(try convert.parse(arguments, environment: [:])) { error in
+                XCTAssertTrue("\(error)".hasSuffix("(see 'voxgan convert --help')"), "\(error)")
+            }
+        }
+    }
+
     func testUserErrors() {
         XCTAssertThrowsError(try spec.parse(["a", "--nope"], environment: [:]))
         XCTAssertThrowsError(try spec.parse([], environment: [:]))

@@ -2,7 +2,9 @@
 # End-to-end test: what a new user does after the README's first command. Builds voxgan and
 # voxgan-serve (release), starts the server on the bundled model on 127.0.0.1 with a free port,
 # fetches the viewer page, a chair as binvox, OBJ and PNG with curl, 100 chairs in one batch
-# request, checks a JSON error, and stops the server by its PID. Only loopback traffic.
+# request, checks a JSON error and the CLI's one-line errors (a weights file described, a write
+# into a missing folder, eval's paths checked first, a usage error naming the whole command),
+# and stops the server by its PID. Only loopback traffic.
 #
 #   Tests/e2e/run.sh            # model: $VOXGAN_WEIGHTS, else Models/chairs32.h5, else --synthetic
 #   VOXGAN_SCRATCH=.build-me Tests/e2e/run.sh   # SwiftPM scratch path (default .build)
@@ -129,7 +131,40 @@ else
     fail error "status $status, body $(head -c 200 "$work/error.json")"
 fi
 
-# 9. SIGTERM stops the server cleanly.
+# 9. The CLI on the user's mistakes: one line each, naming the file or the whole command.
+weights_file="${VOXGAN_WEIGHTS:-Models/chairs32.h5}"
+if [[ -f "$weights_file" ]] && "$bin/voxgan" info "$weights_file" >"$work/weights.txt" 2>&1 \
+    && grep -q '^resolution' "$work/weights.txt" && grep -q '^z ' "$work/weights.txt"; then
+    pass "info on a weights file: $(grep -m1 '^z ' "$work/weights.txt" | tr -s ' ')"
+elif [[ ! -f "$weights_file" ]]; then
+    pass "info on a weights file: skipped (no $weights_file)"
+else
+    fail info "$(head -3 "$work/weights.txt")"
+fi
+"$bin/voxgan" convert "$work/chair.binvox" /nonexistent/chair.obj 2>"$work/write.txt"
+code=$?
+if [[ "$code" == 1 && "$(wc -l <"$work/write.txt")" == 1 ]] \
+    && grep -q "cannot write /nonexistent/chair.obj: no such folder" "$work/write.txt"; then
+    pass "write error: $(cat "$work/write.txt")"
+else
+    fail write "exit $code: $(cat "$work/write.txt")"
+fi
+started=$SECONDS
+"$bin/voxgan" eval --reference /nonexistent/chairs.h5 --count 1000 2>"$work/eval.txt"
+code=$?
+if [[ "$code" == 1 ]] && ((SECONDS - started < 5)) && grep -q -- '--reference' "$work/eval.txt"; then
+    pass "eval checks its paths first: $(cat "$work/eval.txt")"
+else
+    fail eval "exit $code after $((SECONDS - started)) s: $(cat "$work/eval.txt")"
+fi
+"$bin/voxgan" convert --no-such-option 2>"$work/usage.txt"
+if grep -q "(see 'voxgan convert --help')" "$work/usage.txt"; then
+    pass "usage error: $(cat "$work/usage.txt")"
+else
+    fail usage "$(cat "$work/usage.txt")"
+fi
+
+# 10. SIGTERM stops the server cleanly.
 kill -TERM "$server_pid"
 wait "$server_pid"
 code=$?

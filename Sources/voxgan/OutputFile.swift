@@ -1,0 +1,92 @@
+// Files the voxgan commands write: checked before any slow work, written whole or not at all,
+// and every failure one line naming the file and the reason ("cannot write out/chair.obj: no
+// such folder 'out'") instead of Foundation's "The operation could not be completed".
+import CommandLineKit
+import Foundation
+
+enum OutputFile {
+
+    /// Throws a `CommandFailure` unless a file can be created at `path`: its folder exists, is
+    /// a folder and is writable, and `path` itself is not a folder. Run before generating or
+    /// reading anything, so a typo fails in milliseconds, not after minutes of work.
+    static func checkWritable(_ path: String) throws {
+        let folder = folderOf(path)
+        var status = stat()
+        guard stat(folder, &status) == 0 else {
+            throw CommandFailure("cannot write \(path): \(reason(errno, folder: folder))")
+        }
+        guard (status.st_mode & S_IFMT) == S_IFDIR else {
+            throw CommandFailure("cannot write \(path): '\(folder)' is not a folder")
+        }
+        guard access(folder, W_OK) == 0 else {
+            throw CommandFailure("cannot write \(path): \(reason(errno, folder: folder))")
+        }
+        if stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+            throw CommandFailure("cannot write \(path): it is a folder")
+        }
+    }
+
+    /// Writes `bytes` to `path`: into a temporary file beside it, then renamed over `path`, so
+    /// a failure never leaves a partial file. `-` is standard output.
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        if path == "-" {
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        let temporary = folderOf(path) + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CommandFailure("cannot write \(path): \(reason(errno, folder: folderOf(path)))")
+        }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { buffer in
+                Glibc.write(descriptor, buffer.baseAddress! + written, bytes.count - written)
+            }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else {
+                let failure = reason(errno, folder: folderOf(path))
+                close(descriptor)
+                unlink(temporary)
+                throw CommandFailure("cannot write \(path): \(failure)")
+            }
+            written += count
+        }
+        guard close(descriptor) == 0, rename(temporary, path) == 0 else {
+            let failure = reason(errno, folder: folderOf(path))
+            unlink(temporary)
+            throw CommandFailure("cannot write \(path): \(failure)")
+        }
+    }
+
+    /// Creates the folder `path` (and its parents); one line naming it on failure.
+    static func makeFolder(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path,
+                                                    withIntermediateDirectories: true)
+        } catch {
+            var status = stat()
+            let failure = stat(path, &status) == 0 ? "a file of that name exists"
+                : "cannot create it (the path or permissions do not allow it)"
+            throw CommandFailure("cannot write to folder \(path): \(failure)")
+        }
+    }
+
+    private static func folderOf(_ path: String) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
+    }
+
+    /// The system's reason in lower case, with "no such file" said as the folder it is.
+    private static func reason(_ code: Int32, folder: String) -> String {
+        switch code {
+        case ENOENT: return "no such folder '\(folder)'"
+        case ENOTDIR: return "a part of '\(folder)' is not a folder"
+        case EACCES, EPERM: return "permission denied"
+        case EISDIR: return "it is a folder"
+        default:
+            let text = String(cString: strerror(code))
+            return text.prefix(1).lowercased() + text.dropFirst()
+        }
+    }
+}
