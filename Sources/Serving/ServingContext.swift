@@ -104,6 +104,11 @@ final class ServingContext {
             opaque($0.trimmingCharacters(in: .whitespaces))
         }
         guard tags.contains(opaque(etag)) || tags.contains("*") else { return nil }
+        // libmicrohttpd 0.9.75 adds "Content-Length: 0" to every 304 and offers no way to
+        // leave it out: with MHD_RF_INSANITY_HEADER_CONTENT_LENGTH and our own field it sends
+        // both, and an unknown-size response turns into a chunked body. RFC 9110 §8.6 would
+        // rather have none (or the 200's length), but a 304 never has content (RFC 9112
+        // §6.3), so clients read the next response right after it.
         return HTTPResponse(status: 304, headers: headers)
     }
 
