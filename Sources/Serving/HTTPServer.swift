@@ -87,6 +87,7 @@ final class RequestContext {
     /// Raw query (after `?`, still percent-encoded); MHD never sees it.
     let rawQuery: Substring
     var method = "-"
+    var version = ""
     var path: String
     var query: [(name: String, value: String)] = []
     var headers: [(name: String, value: String)] = []
@@ -316,7 +317,8 @@ public final class HTTPServer {
     }
 
     fileprivate func access(connection: OpaquePointer, url: UnsafePointer<CChar>,
-                            method: UnsafePointer<CChar>, upload: UnsafePointer<CChar>?,
+                            method: UnsafePointer<CChar>, version: UnsafePointer<CChar>?,
+                            upload: UnsafePointer<CChar>?,
                             uploadSize: UnsafeMutablePointer<Int>,
                             slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
         if slot.pointee == nil {
@@ -331,7 +333,7 @@ public final class HTTPServer {
         //    bodies that are too large or framed ambiguously; everything else is answered on
         //    a later call.
         if !request.hasHeaders {
-            completeHeaders(request, method: method)
+            completeHeaders(request, method: method, version: version)
             if let early = earlyAnswer(request) { return queue(early, on: request) }
             return .YES
         }
@@ -383,9 +385,11 @@ public final class HTTPServer {
 
     // MARK: Helpers
 
-    private func completeHeaders(_ request: RequestContext, method: UnsafePointer<CChar>) {
+    private func completeHeaders(_ request: RequestContext, method: UnsafePointer<CChar>,
+                                 version: UnsafePointer<CChar>?) {
         request.hasHeaders = true
         request.method = String(cString: method)
+        request.version = version.map { String(cString: $0) } ?? ""
         request.headers = collect(request.connection, kind: .HEADER_KIND, lowercaseNames: true)
         var address = [CChar](repeating: 0, count: 64)
         _ = voxgan_mhd_client_address(request.connection, &address, address.count)
@@ -410,8 +414,13 @@ public final class HTTPServer {
     /// read), and framing that two parsers could read differently (request smuggling):
     /// several `Content-Length` fields, or one with a list, or both `Content-Length` and
     /// `Transfer-Encoding` (RFC 9112 §6.3). MHD 0.9.75 takes the first `Content-Length`.
-    /// A transfer coding other than chunked is 501.
+    /// A transfer coding other than chunked is 501; HTTP/1.1 without `Host` is 400.
     private func earlyAnswer(_ request: RequestContext) -> HTTPResponse? {
+        // RFC 9112 §3.2 (MHD 0.9.75 lets it through unless strict).
+        if request.version == "HTTP/1.1", !request.headers.contains(where: { $0.name == "host" }) {
+            return HTTPError(400, "an HTTP/1.1 request needs a Host header field", field: "host",
+                             headers: [("Connection", "close")]).response
+        }
         let lengths = request.headers.filter { $0.name == "content-length" }
         let hasTransferEncoding = request.headers.contains { $0.name == "transfer-encoding" }
         if lengths.count > 1 || lengths.contains(where: { $0.value.contains(",") })
@@ -537,13 +546,13 @@ private let serverTargetReceived: @convention(c) (
 }
 
 private let serverAccessHandler: MHD_AccessHandlerCallback = {
-    context, connection, url, method, _, upload, uploadSize, slot in
+    context, connection, url, method, version, upload, uploadSize, slot in
     guard let context, let connection, let url, let method, let uploadSize, let slot else {
         return .NO
     }
     let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
-    return server.access(connection: connection, url: url, method: method, upload: upload,
-                         uploadSize: uploadSize, slot: slot)
+    return server.access(connection: connection, url: url, method: method, version: version,
+                         upload: upload, uploadSize: uploadSize, slot: slot)
 }
 
 private let serverRequestCompleted: MHD_RequestCompletedCallback = {

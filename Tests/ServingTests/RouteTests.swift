@@ -355,7 +355,7 @@ final class RouteTests: XCTestCase {
         XCTAssertEqual(try response.json()["field"] as? String, "body")
     }
 
-    func testAmbiguousBodyLengthsAre400AndClose() throws {
+    func testAmbiguousFramingIsRefused() throws {
         // Two parsers could split these differently (request smuggling): refused before any
         // body byte is read, and the connection is closed.
         for framing in ["Content-Length: 5\r\nContent-Length: 6",
@@ -377,6 +377,16 @@ final class RouteTests: XCTestCase {
             XCTAssertEqual(response.status, 501, coding)
             XCTAssertEqual(try response.json()["field"] as? String, "transfer-encoding")
         }
+
+        // HTTP/1.1 without Host (RFC 9112 §3.2); HTTP/1.0 needs none.
+        let hostless = try RawConnection(port: port)
+        try hostless.send("GET /healthz HTTP/1.1\r\n\r\n")
+        let refused = try hostless.readResponse()
+        XCTAssertEqual(refused.status, 400)
+        XCTAssertEqual(try refused.json()["field"] as? String, "host")
+        let old = try RawConnection(port: port)
+        try old.send("GET /healthz HTTP/1.0\r\n\r\n")
+        XCTAssertEqual(try old.readResponse().status, 200)
 
         // A list in one field is not a number to MHD, which answers 400 itself (HTML).
         let connection = try RawConnection(port: port)
