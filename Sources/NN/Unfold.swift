@@ -188,20 +188,8 @@ extension ConvolutionGeometry {
                                 (t3 + offset).update(repeating: 0, count: outW)
                                 continue
                             }
-                            let source = channel + (id * inH + ih) * inW
-                            let (r0, r1, r2, r3) = (t0 + offset, t1 + offset, t2 + offset,
-                                                    t3 + offset)
-                            r0[0] = 0
-                            for ow in 0..<(outW - 1) {
-                                let odd = source[2 * ow + 1]
-                                r0[ow + 1] = odd
-                                r1[ow] = source[2 * ow]
-                                r2[ow] = odd
-                                r3[ow] = source[2 * ow + 2]
-                            }
-                            r1[outW - 1] = source[2 * outW - 2]
-                            r2[outW - 1] = source[2 * outW - 1]
-                            r3[outW - 1] = 0
+                            Self.spreadRow(channel + (id * inH + ih) * inW, count: outW,
+                                           t0 + offset, t1 + offset, t2 + offset, t3 + offset)
                         }
                     }
                 }
@@ -209,62 +197,109 @@ extension ConvolutionGeometry {
         }
     }
 
-    /// Fold as a gather: each volume row is written once, as the sum of the (at most four)
-    /// (kd, kh) column segments that read it, four kw rows each.
+    /// Fold one (kd, kh) block at a time: its four kw rows are read once, front to back, and
+    /// each of their row segments adds onto the volume row it came from (a channel of the
+    /// volume stays in cache while its 16 blocks are added).
     fileprivate func foldStride2Kernel4(_ columns: UnsafePointer<Float>, columnStride: Int,
                                         into volume: UnsafeMutablePointer<Float>) {
         let (inD, inH, inW) = (inputExtent.x, inputExtent.y, inputExtent.z)
         let (outD, outH, outW) = (outputExtent.x, outputExtent.y, outputExtent.z)
+        volume.update(repeating: 0, count: volumeSize)
         for c in 0..<channels {
             let channel = volume + c * inD * inH * inW
-            for id in 0..<inD {
-                let depthReaders = Self.readers(of: id)
-                for ih in 0..<inH {
-                    let heightReaders = Self.readers(of: ih)
-                    let target = channel + (id * inH + ih) * inW
-                    var written = false
-                    for depthPick in 0..<2 {
-                        let (kd, od) = depthPick == 0 ? depthReaders.0 : depthReaders.1
-                        guard od >= 0, od < outD else { continue }
-                        for heightPick in 0..<2 {
-                            let (kh, oh) = heightPick == 0 ? heightReaders.0 : heightReaders.1
-                            guard oh >= 0, oh < outH else { continue }
-                            let s0 = columns + ((c * 4 + kd) * 4 + kh) * 4 * columnStride
-                                + (od * outH + oh) * outW
-                            Self.addTaps(s0, columnStride: columnStride, count: outW,
-                                         into: target, accumulate: written)
-                            written = true
+            for kd in 0..<4 {
+                for kh in 0..<4 {
+                    let s0 = columns + ((c * 4 + kd) * 4 + kh) * 4 * columnStride
+                    for od in 0..<outD {
+                        let id = 2 * od - 1 + kd
+                        guard id >= 0, id < inD else { continue }
+                        for oh in 0..<outH {
+                            let ih = 2 * oh - 1 + kh
+                            guard ih >= 0, ih < inH else { continue }
+                            Self.addTaps(s0 + (od * outH + oh) * outW,
+                                         columnStride: columnStride, count: outW,
+                                         into: channel + (id * inH + ih) * inW)
                         }
                     }
-                    if !written { target.update(repeating: 0, count: inW) }
                 }
             }
         }
     }
 
-    /// One volume row of 2·count voxels from the four kw segments at `s0 + kw·columnStride`:
-    /// row[2j] = kw1[j] + kw3[j − 1],  row[2j + 1] = kw2[j] + kw0[j + 1].
+    /// The four kw segments that read one input row of 2·count voxels:
+    /// r1[j] = row[2j], r2[j] = row[2j + 1], r0[j + 1] = row[2j + 1], r3[j] = row[2j + 2], and
+    /// the padding r0[0] = r3[count − 1] = 0. When count is a multiple of 4 (every model
+    /// layer), four outputs of each segment per step from one deinterleaved load.
     @inline(__always)
-    private static func addTaps(_ s0: UnsafePointer<Float>, columnStride: Int, count: Int,
-                                into row: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let (s1, s2, s3) = (s0 + columnStride, s0 + 2 * columnStride, s0 + 3 * columnStride)
-        let last = count - 1
-        if accumulate {
-            row[0] += s1[0]
-            for j in 0..<last {
-                row[2 * j + 1] += s2[j] + s0[j + 1]
-                row[2 * j + 2] += s1[j + 1] + s3[j]
+    private static func spreadRow(_ row: UnsafePointer<Float>, count: Int,
+                                  _ r0: UnsafeMutablePointer<Float>,
+                                  _ r1: UnsafeMutablePointer<Float>,
+                                  _ r2: UnsafeMutablePointer<Float>,
+                                  _ r3: UnsafeMutablePointer<Float>) {
+        guard count % 4 == 0 else {
+            r0[0] = 0
+            for j in 0..<count {
+                r1[j] = row[2 * j]
+                r2[j] = row[2 * j + 1]
+                if j + 1 < count { r0[j + 1] = row[2 * j + 1] }
+                r3[j] = j + 1 < count ? row[2 * j + 2] : 0
             }
-            row[2 * last + 1] += s2[last]
-        } else {
-            row[0] = s1[0]
-            for j in 0..<last {
-                row[2 * j + 1] = s2[j] + s0[j + 1]
-                row[2 * j + 2] = s1[j + 1] + s3[j]
-            }
-            row[2 * last + 1] = s2[last]
+            return
+        }
+        for j in Swift.stride(from: 0, to: count, by: 4) {
+            let here = load8(row + 2 * j)  // row[2j ..< 2j + 8]
+            let (even, odd) = (here.evenHalf, here.oddHalf)
+            store(even, at: r1 + j)
+            store(odd, at: r2 + j)
+            // r0[j] is the previous block's last odd voxel (the padding for the first block).
+            store(SIMD4(j == 0 ? 0 : row[2 * j - 1], odd[0], odd[1], odd[2]), at: r0 + j)
+            // r3[j + 3] is the next block's first even voxel (the padding for the last block).
+            store(SIMD4(even[1], even[2], even[3], j + 4 < count ? row[2 * j + 8] : 0),
+                  at: r3 + j)
         }
     }
+
+    /// Adds the four kw segments at `s0 + kw·columnStride` onto the volume row they came from
+    /// (2·count voxels): row[2j] += kw1[j] + kw3[j − 1],  row[2j + 1] += kw2[j] + kw0[j + 1]
+    /// (terms outside the segments are the padding, absent). Four voxel pairs per step when
+    /// count is a multiple of 4.
+    @inline(__always)
+    private static func addTaps(_ s0: UnsafePointer<Float>, columnStride: Int, count: Int,
+                                into row: UnsafeMutablePointer<Float>) {
+        let (s1, s2, s3) = (s0 + columnStride, s0 + 2 * columnStride, s0 + 3 * columnStride)
+        guard count % 4 == 0 else {
+            for j in 0..<count {
+                row[2 * j] += j > 0 ? s1[j] + s3[j - 1] : s1[j]
+                row[2 * j + 1] += j + 1 < count ? s2[j] + s0[j + 1] : s2[j]
+            }
+            return
+        }
+        for j in Swift.stride(from: 0, to: count, by: 4) {
+            let before = j == 0 ? SIMD4(0, s3[0], s3[1], s3[2]) : load(s3 + j - 1)
+            let after = j + 4 < count ? load(s0 + j + 1) : SIMD4(s0[j + 1], s0[j + 2], s0[j + 3], 0)
+            var both = SIMD8<Float>()
+            both.evenHalf = load(s1 + j) + before
+            both.oddHalf = load(s2 + j) + after
+            let target = UnsafeMutableRawPointer(row + 2 * j)
+            target.storeBytes(of: target.loadUnaligned(as: SIMD8<Float>.self) + both,
+                              as: SIMD8<Float>.self)
+        }
+    }
+}
+
+@inline(__always)
+private func load(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Float>.self)
+}
+
+@inline(__always)
+private func load8(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+private func store(_ value: SIMD4<Float>, at pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD4<Float>.self)
 }
 
 @inline(__always)

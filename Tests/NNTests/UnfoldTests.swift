@@ -84,11 +84,15 @@ final class UnfoldTests: XCTestCase {
                        file: file, line: line)
     }
 
+    /// Rows of 2, 16 and 24 voxels: the scalar path, and the four-at-a-time path with only
+    /// a first and a last block, and with a middle block.
     func testStride2Kernel4NonCubic() {
-        let g = ConvolutionGeometry(channels: 2, inputExtent: SIMD3(4, 6, 2), kernel: 4,
-                                    stride: 2, padding: 1)
-        XCTAssertTrue(g.isStride2Kernel4)
-        check(g)
+        for extent in [SIMD3(4, 6, 2), SIMD3(2, 4, 16), SIMD3(4, 2, 24)] {
+            let g = ConvolutionGeometry(channels: 2, inputExtent: extent, kernel: 4, stride: 2,
+                                        padding: 1)
+            XCTAssertTrue(g.isStride2Kernel4)
+            check(g)
+        }
     }
 
     func testStride2Kernel4OddExtentTakesTheGeneralPath() {
