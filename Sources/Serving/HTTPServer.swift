@@ -8,10 +8,13 @@
 // was read):
 //   - a request line longer than the connection's memory pool: 414; header fields beyond it,
 //     or too many of them: 431;
-//   - a `Content-Length` that is not a number (`-1`, `12abc`): 400 (0.9.75 sends its status
-//     line and header block twice before the page);
-//   - HTTP/1.1 without `Host`, an unknown HTTP version, bad chunk framing: 400, 505 or the
-//     connection closed.
+//   - a `Content-Length` that is not a number (`-1`, `+5`, `5, 5`): 400, and one beyond 64
+//     bits: 413 (0.9.75 sends its status line and header block twice before the page);
+//   - a request line without an HTTP version or a header line without a colon: 400; an
+//     unknown HTTP version: 505; bad chunk framing: 400.
+// It lets through what `earlyAnswer` below refuses: several `Content-Length` fields (MHD uses
+// the first), `Content-Length` with `Transfer-Encoding`, codings other than chunked (MHD then
+// waits for the timeout), and HTTP/1.1 without `Host`.
 // Query strings are parsed here, not by MHD: its parser keeps one record per parameter in the
 // connection's pool, and when the pool runs out 0.9.75 neither answers nor closes (the client
 // waits for the connection timeout). The raw target is taken before MHD parses it, its query
@@ -303,11 +306,11 @@ public final class HTTPServer {
     /// off in MHD's buffer so that MHD never parses it (see the file's opening comment). MHD
     /// calls this before it parses the target and passes `uri` from its own writable read
     /// buffer; the parameters are parsed from the copy kept here.
-    fileprivate func targetReceived(connection: OpaquePointer,
-                                    uri: UnsafePointer<CChar>) -> UnsafeMutableRawPointer {
+    fileprivate func targetReceived(connection: OpaquePointer, uri: UnsafePointer<CChar>,
+                                    cutQuery: Bool = true) -> UnsafeMutableRawPointer {
         let request = RequestContext(connection: connection, rawTarget: String(cString: uri))
         request.route = routeLabel(request.path)
-        if let mark = strchr(uri, 0x3F) {  // "?"
+        if cutQuery, let mark = strchr(uri, 0x3F) {  // "?"
             UnsafeMutablePointer(mutating: mark)[1] = 0
         }
         stateLock.lock()
@@ -322,16 +325,17 @@ public final class HTTPServer {
                             uploadSize: UnsafeMutablePointer<Int>,
                             slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
         if slot.pointee == nil {
-            // Only if the target callback did not run (it always does in MHD 0.9.75).
-            slot.pointee = targetReceived(connection: connection, uri: url)
+            // Only if the target callback did not run (it always does in MHD 0.9.75); `url`
+            // is then MHD's decoded path, its query already parsed and left out.
+            slot.pointee = targetReceived(connection: connection, uri: url, cutQuery: false)
         }
         let request = Unmanaged<RequestContext>.fromOpaque(slot.pointee!)
             .takeUnretainedValue()
 
         // 1. First call: header fields are in. Answering now would be an "early" response,
         //    after which libmicrohttpd discards the rest and closes the connection: kept for
-        //    bodies that are too large or framed ambiguously; everything else is answered on
-        //    a later call.
+        //    requests whose body must not be read (see `earlyAnswer`); everything else is
+        //    answered on a later call.
         if !request.hasHeaders {
             completeHeaders(request, method: method, version: version)
             if let early = earlyAnswer(request) { return queue(early, on: request) }
