@@ -353,8 +353,8 @@ public final class HTTPServer {
             let count = uploadSize.pointee
             uploadSize.pointee = 0
             guard request.expectsBody, let upload else { return .YES }
-            if request.rejection != nil { return .YES }
-            if request.discardedBytes > 0 || request.body.count + count > options.maxBodyBytes {
+            if request.rejection != nil || request.discardedBytes > 0
+                || request.body.count + count > options.maxBodyBytes {
                 return discard(count, of: request)
             }
             upload.withMemoryRebound(to: UInt8.self, capacity: count) { bytes in
@@ -364,10 +364,10 @@ public final class HTTPServer {
         }
 
         // 4. The whole request is in.
+        if let rejection = request.rejection { return queue(rejection, on: request) }
         if request.discardedBytes > 0 {
             return queue(tooLarge(atLeast: request.discardedBytes), on: request)
         }
-        if let rejection = request.rejection { return queue(rejection, on: request) }
         return dispatch(request)
     }
 
@@ -451,11 +451,12 @@ public final class HTTPServer {
         return nil
     }
 
-    /// Drops `count` more bytes of a body that passed the cap. libmicrohttpd 0.9.75 takes no
-    /// response while it hands over upload data ("the response cannot be queued when ...
-    /// upload_data is not NULL"), so an undeclared length (chunked) is read to its end and
-    /// answered 413 then. A client must not stream for ever: after 4× the cap (at least
-    /// 1 MiB) or 30 seconds of dropped data, the connection is closed without an answer.
+    /// Drops `count` more bytes of a body that passed the cap, or of a request already refused.
+    /// libmicrohttpd 0.9.75 takes no response while it hands over upload data ("the response
+    /// cannot be queued when ... upload_data is not NULL"), so an undeclared length (chunked)
+    /// is read to its end and answered then (413, or the refusal). A client must not stream
+    /// for ever: after 4× the cap (at least 1 MiB) or 30 seconds of dropped data, the
+    /// connection is closed without an answer.
     private func discard(_ count: Int, of request: RequestContext) -> MHD_Result {
         let now = DispatchTime.now().uptimeNanoseconds
         if request.discardedBytes == 0 {

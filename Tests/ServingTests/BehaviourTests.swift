@@ -101,8 +101,8 @@ final class BehaviourTests: XCTestCase {
         XCTAssertTrue(metrics.contains(
             "voxgan_http_requests_total{route=\"/v1/convert\",method=\"POST\",status=\"none\"} 1"),
             metrics)
-        XCTAssertTrue(metrics.contains("voxgan_http_requests_aborted_total{route=\"/v1/convert\"} 1"),
-                      metrics)
+        XCTAssertTrue(metrics.contains(
+            "voxgan_http_requests_aborted_total{route=\"/v1/convert\"} 1"), metrics)
     }
 
     func testIdleKeepAliveClientsDoNotLockOutANewClient() throws {

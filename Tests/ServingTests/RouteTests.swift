@@ -405,7 +405,12 @@ final class RouteTests: XCTestCase {
             XCTAssertEqual(try response.json()["field"] as? String, "query")
             XCTAssertTrue((try response.json()["error"] as? String ?? "").contains("\(count)"))
         }
-        let long = try fetch(port, "/v1/sample?seed=1&note=" + String(repeating: "a", count: 40_000))
+        let query = (0..<100).map { "p\($0)" }.joined(separator: "&")
+        let withBody = try fetch(port, "POST", "/v1/convert?" + query,
+                                 body: [UInt8](repeating: 1, count: 5000))
+        XCTAssertEqual(try withBody.json()["field"] as? String, "query")
+        let long = try fetch(port, "/v1/sample?seed=1&note=" + String(repeating: "a",
+                                                                          count: 40_000))
         XCTAssertEqual(long.status, 400)
         XCTAssertEqual(try long.json()["field"] as? String, "note")
 
@@ -417,7 +422,8 @@ final class RouteTests: XCTestCase {
         XCTAssertTrue((try plus.json()["error"] as? String ?? "").contains("'4 2'"))
 
         // Beyond the connection's memory, MHD answers itself: a status line, then close.
-        let huge = try fetch(port, "/v1/sample?seed=1&note=" + String(repeating: "a", count: 200_000))
+        let huge = try fetch(port, "/v1/sample?seed=1&note=" + String(repeating: "a",
+                                                                          count: 200_000))
         XCTAssertEqual(huge.status, 414)
         XCTAssertEqual(try fetch(port, "/healthz").status, 200)
     }
