@@ -37,10 +37,10 @@ enum SampleCommand {
         guard options.string("out") != nil || options.string("sheet") != nil else {
             throw UsageError("give --out DIR, --sheet FILE, or both")
         }
-        if let out = options.string("out") { try OutputFile.makeFolder(out) }
-        if let sheetPath = options.string("sheet") { try OutputFile.checkWritable(sheetPath) }
         let weights = options.string("weights", default: "Models/chairs32.h5")
         let (generator, metadata) = try WeightsFile.loadGenerator(path: weights)
+        if let out = options.string("out") { try OutputFile.makeFolder(out) }
+        if let sheetPath = options.string("sheet") { try OutputFile.checkWritable(sheetPath) }
         let threshold = Float(try options.double("threshold", in: 0...1) ?? metadata.recommendedThreshold)
 
         // 1. Generate in batches of 16, in evaluation mode.
