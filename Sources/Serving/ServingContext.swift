@@ -73,9 +73,9 @@ final class ServingContext {
         "\"" + SHA256.hex(model.weightsSHA256 + "|" + key).prefix(32) + "\""
     }
 
-    /// What can be answered without work: 304 when the client's copy is current, else a recent
-    /// identical response from the cache (with this request's Cache-Control). Counts cache hits
-    /// and misses; nil means the response must be made.
+    /// What can be answered without work: 304 (412 for POST) when the client's copy is current,
+    /// else a recent identical response from the cache (with this request's Cache-Control).
+    /// Counts cache hits and misses; nil means the response must be made.
     func readyResponse(_ request: HTTPRequest, key: String, etag: String,
                        headers: [(name: String, value: String)]) -> HTTPResponse? {
         if let notModified = notModified(request, etag: etag, headers: headers) {
@@ -92,7 +92,9 @@ final class ServingContext {
         return cached
     }
 
-    /// 304 with `headers` when `If-None-Match` lists `etag` (or `*`), else nil.
+    /// 304 with `headers` when `If-None-Match` lists `etag` (or `*`), else nil. For POST the
+    /// same match is 412 (RFC 9110 §13.1.2: 304 is only for GET and HEAD), still without
+    /// generating anything.
     func notModified(_ request: HTTPRequest, etag: String,
                      headers: [(name: String, value: String)]) -> HTTPResponse? {
         guard let header = request.header("If-None-Match") else { return nil }
@@ -104,6 +106,12 @@ final class ServingContext {
             opaque($0.trimmingCharacters(in: .whitespaces))
         }
         guard tags.contains(opaque(etag)) || tags.contains("*") else { return nil }
+        if request.method != "GET" && request.method != "HEAD" {
+            var refusal = HTTPError(412, "If-None-Match lists this response's ETag: the copy "
+                                    + "you have is current", field: "if-none-match").response
+            refusal.headers += headers.filter { $0.name == "ETag" }
+            return refusal
+        }
         // libmicrohttpd 0.9.75 adds "Content-Length: 0" to every 304 and offers no way to
         // leave it out: with MHD_RF_INSANITY_HEADER_CONTENT_LENGTH and our own field it sends
         // both, and an unknown-size response turns into a chunked body. RFC 9110 §8.6 would

@@ -239,9 +239,13 @@ final class RouteTests: XCTestCase {
         XCTAssertEqual(response.header("Content-Type"), "application/x-hdf5")
         let etag = try XCTUnwrap(response.header("ETag"))
         XCTAssertTrue(etag.hasPrefix("W/\""), etag)
-        XCTAssertEqual(try fetch(port, "POST", "/v1/samples", headers: ["If-None-Match": etag],
-                                 body: jsonBody(["seeds": [1, 2], "format": "h5",
-                                                 "probabilities": true])).status, 304)
+        // A POST whose response the client already has: 412, not 304 (RFC 9110 §13.1.2).
+        let current = try fetch(port, "POST", "/v1/samples", headers: ["If-None-Match": etag],
+                                body: jsonBody(["seeds": [1, 2], "format": "h5",
+                                                "probabilities": true]))
+        XCTAssertEqual(current.status, 412)
+        XCTAssertEqual(current.header("ETag"), etag)
+        XCTAssertEqual(try current.json()["field"] as? String, "if-none-match")
         let path = NSTemporaryDirectory() + "voxgan-serve-test-\(getpid()).h5"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data(response.body).write(to: URL(fileURLWithPath: path))
