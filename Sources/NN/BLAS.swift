@@ -6,6 +6,13 @@ public enum BLAS {
 
     nonisolated(unsafe) private static var currentThreads: Int32 = -1
 
+    /// The kernel table OpenBLAS chose when it loaded, e.g. "Cooperlake" or "Haswell" (an
+    /// OPENBLAS_CORETYPE in the environment overrides its detection; on an AVX-512 processor
+    /// an AVX2 table such as Haswell runs sgemm at about half the rate).
+    public static var coreName: String {
+        openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    }
+
     /// Sets OpenBLAS's thread count, skipping the call when it is unchanged.
     public static func setThreads(_ threads: Int) {
         let wanted = Int32(max(1, threads))
