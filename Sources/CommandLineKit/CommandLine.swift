@@ -179,6 +179,7 @@ public struct CommandSpec {
                 index += 1
             }
         }
+        var defaulted = Set<String>()
         for option in options {
             if let variable = option.environment, let value = environment[variable] {
                 if option.isFlag {
@@ -191,6 +192,7 @@ public struct CommandSpec {
             }
             if !option.isFlag, values[option.name] == nil, let value = option.defaultValue {
                 values[option.name] = value
+                defaulted.insert(option.name)
             }
         }
         let required = arguments.filter { !$0.isOptional }.count
@@ -203,7 +205,7 @@ public struct CommandSpec {
                              + "(see '\(name) --help')")
         }
         return ParsedCommand(command: name, values: values, flags: flags,
-                             positionals: positionals)
+                             positionals: positionals, defaulted: defaulted)
     }
 }
 
@@ -214,8 +216,15 @@ public struct ParsedCommand {
     public let values: [String: String]
     public let flags: Set<String>
     public let positionals: [String]
+    /// Options whose value is the default, not given on the command line or in the environment.
+    public var defaulted: Set<String> = []
 
     public func flag(_ name: String) -> Bool { flags.contains(name) }
+
+    /// Whether the user set this option (command line or environment), as opposed to its default.
+    public func isGiven(_ name: String) -> Bool {
+        flags.contains(name) || (values[name] != nil && !defaulted.contains(name))
+    }
 
     public func string(_ name: String) -> String? { values[name] }
 

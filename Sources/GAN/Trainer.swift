@@ -128,7 +128,10 @@ public final class Trainer {
         for path in Checkpoint.list(in: runDirectory) {
             do {
                 let state = try Checkpoint.readState(path: path)
-                guard state.config == config else {
+                // The run's length may grow on resume; every other setting must match.
+                var saved = state.config
+                saved.epochs = config.epochs
+                guard saved == config else {
                     throw ModelError("its settings differ from this run's")
                 }
                 try Checkpoint.restore(path: path, generator: generator,

@@ -19,7 +19,7 @@ enum TrainCommand {
         options: [
             .value("data", "FILE", help: "Packed chairs (.h5 from 'voxgan pack') or a folder of .binvox files."),
             .value("out", "DIR", help: "Run folder for checkpoints, logs and sample sheets."),
-            .flag("resume", help: "Continue the run in --out from its newest readable checkpoint."),
+            .flag("resume", help: "Continue the run in --out from its newest readable checkpoint (its settings; --epochs may extend it)."),
             .value("resolution", "R", default: String(defaults.resolution), help: "Grid side: 32 or 64."),
             .value("g-channels", "LIST", help: "Generator widths, widest first (default 128,64,32 at 32; 512,256,128,64 at 64)."),
             .value("d-channels", "LIST", help: "Discriminator widths, narrowest first (default 32,64,128 at 32; 64,128,256,512 at 64)."),
@@ -61,6 +61,11 @@ enum TrainCommand {
             throw CommandFailure("\(out): none of its \(checkpoints.count) checkpoints can be read; remove --resume (or the folder) to start a new run")
         } else {
             config = try makeConfig(options)
+        }
+        if resume, !checkpoints.isEmpty, options.isGiven("epochs") {
+            // The only setting a resumed run may change: how long it goes on. Earlier iterations
+            // do not depend on it, so an extended run equals one started with the longer length.
+            config.epochs = try options.int("epochs", in: 1...1_000_000) ?? config.epochs
         }
         if let threads = try options.int("threads", in: 1...256), resume, threads != config.threads {
             printError("voxgan-train: warning: resuming with \(config.threads) threads as the run started (results depend on the split)")

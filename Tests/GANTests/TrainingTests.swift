@@ -81,6 +81,31 @@ final class TrainingTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/b/history.csv"))
     }
 
+    func testRunExtendedOnResumeEqualsALongerRun() throws {
+        let data = Self.boxes()
+        var short = Self.tinyConfig()
+        short.epochs = 2
+        var long = Self.tinyConfig()
+        long.epochs = 3
+
+        let straight = try Trainer(config: long, data: data, runDirectory: directory + "/a")
+        straight.log = { _ in }
+        try straight.run()
+
+        // Finish a 2-epoch run, then resume it with more epochs (voxgan-train --resume --epochs).
+        let first = try Trainer(config: short, data: data, runDirectory: directory + "/b")
+        first.log = { _ in }
+        try first.run()
+        XCTAssertEqual(first.iteration, 6)
+        let extended = try Trainer(config: long, data: data, runDirectory: directory + "/b")
+        extended.log = { _ in }
+        XCTAssertNotNil(try extended.resumeFromLatestCheckpoint())
+        try extended.run()
+
+        XCTAssertEqual(extended.iteration, 9)
+        XCTAssertEqual(weights(extended), weights(straight), "an extended run differs from a longer one")
+    }
+
     func testCorruptNewestCheckpointFallsBackToThePreviousOne() throws {
         let data = Self.boxes()
         let config = Self.tinyConfig()
