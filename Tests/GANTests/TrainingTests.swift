@@ -175,6 +175,37 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try WeightsFile.loadGenerator(path: directory + "/missing.h5"))
     }
 
+    func testGatedAndUngatedDiscriminatorPassesGiveTheSameGradients() throws {
+        // The gated pass runs both halves forward before any backward; the ungated one goes
+        // half by half. With a gate that never skips, both must sum the same gradients.
+        func gradients(gate: Float?) throws -> (DiscriminatorPassResult, [[Float]], Float) {
+            let generator = try Generator(config: GeneratorConfig(resolution: 16, zDimension: 7,
+                                                                  channels: [8, 4]))
+            let discriminator = try Discriminator(config: DiscriminatorConfig(
+                resolution: 16, channels: [4, 8], batchNorm: true))
+            var random = SplitMix64(seed: 3)
+            initialize(generator.layers + discriminator.layers, scheme: .dcgan, generator: &random)
+            let z = Tensor(shape: [3, 7, 1, 1, 1], values: (0..<21).map { _ in random.latent(.normal, std: 1) })
+            let real = Tensor(shape: [3, 1, 16, 16, 16],
+                              values: (0..<(3 * 4096)).map { Float(($0 * 7919) % 13 < 2 ? 1 : 0) })
+            let step = AdversarialStep(generator: generator, discriminator: discriminator, realLabel: 0.9)
+            let fake = generator(z)
+            let pass = step.discriminatorPass(real: real, fake: fake, skipIfAccuracyAbove: gate)
+            let dGradients = discriminator.parameters.map { $0.gradient.toArray() }
+            step.discriminatorDidUpdate()
+            let lossG = step.generatorPass(fake: fake)
+            return (pass, dGradients + generator.parameters.map { $0.gradient.toArray() }, lossG)
+        }
+        let (gated, gatedGradients, gatedLossG) = try gradients(gate: 1)
+        let (ungated, ungatedGradients, ungatedLossG) = try gradients(gate: nil)
+        XCTAssertTrue(gated.computedGradients)
+        XCTAssertEqual(gated.realLogits, ungated.realLogits)
+        XCTAssertEqual(gated.fakeLogits, ungated.fakeLogits)
+        XCTAssertEqual(gated.accuracy, ungated.accuracy)
+        XCTAssertEqual(gatedGradients, ungatedGradients)
+        XCTAssertEqual(gatedLossG, ungatedLossG)
+    }
+
     func testEvaluationModeSampleDoesNotDependOnItsBatch() throws {
         let generator = try Generator(config: GeneratorConfig(resolution: 16, zDimension: 7, channels: [8, 4]))
         var random = SplitMix64(seed: 9)
