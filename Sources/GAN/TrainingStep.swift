@@ -46,14 +46,17 @@ public final class AdversarialStep {
     /// and D's accuracy on this batch exceeds it, no gradient is computed and the result says
     /// so (the caller must not apply an update).
     ///
-    /// Both halves are run forward first, because the gate needs D's accuracy on the whole
-    /// batch; backward runs only when D will be updated (the paper's gate skips most D steps
-    /// once D is good, and a skipped step then costs two forward passes, not two backward).
+    /// With a gate, both halves are run forward first, because the gate needs D's accuracy on
+    /// the whole batch; backward runs only when D will be updated (the paper's gate skips most
+    /// D steps once D is good, and a skipped step then costs two forward passes, not two
+    /// backward). Without a gate each half's backward follows its forward, so D runs forward
+    /// only twice. Either way the fake half's gradients are summed first.
     public func discriminatorPass(real: Tensor, fake: Tensor,
                                   skipIfAccuracyAbove threshold: Float? = nil)
         -> DiscriminatorPassResult
     {
         discriminator.parameters.forEach { $0.zeroGradient() }
+        guard let threshold else { return ungatedDiscriminatorPass(real: real, fake: fake) }
 
         // 1. Both halves forward; D's caches end up describing the fake half.
         let realLogits = discriminator(real).toArray()
@@ -68,9 +71,8 @@ public final class AdversarialStep {
         let (lossFake, fakeGradient) = fakeLogits.withUnsafeBufferPointer {
             binaryCrossEntropyWithLogits(logits: $0, target: 0)
         }
-        let correct = realLogits.filter { $0 > 0 }.count + fakeLogits.filter { $0 < 0 }.count
-        let accuracy = Float(correct) / Float(realLogits.count + fakeLogits.count)
-        let skip = threshold.map { accuracy > $0 } ?? false
+        let accuracy = Self.accuracy(realLogits: realLogits, fakeLogits: fakeLogits)
+        let skip = accuracy > threshold
 
         // 3. Backward: the fake half from the caches in place, then the real half after
         //    running it forward again (same batch statistics, same logits).
@@ -83,6 +85,33 @@ public final class AdversarialStep {
         return DiscriminatorPassResult(lossReal: lossReal, lossFake: lossFake, accuracy: accuracy,
                                        realLogits: realLogits, fakeLogits: fakeLogits,
                                        computedGradients: !skip)
+    }
+
+    /// Each half forward and straight back: the fake half, then the real half.
+    private func ungatedDiscriminatorPass(real: Tensor, fake: Tensor) -> DiscriminatorPassResult {
+        let fakeLogits = discriminator(fake).toArray()
+        let (lossFake, fakeGradient) = fakeLogits.withUnsafeBufferPointer {
+            binaryCrossEntropyWithLogits(logits: $0, target: 0)
+        }
+        backwardThroughDiscriminator(fakeGradient, needsInputGradient: false)
+
+        let realLogits = discriminator(real).toArray()
+        discriminatorCachesHoldFake = false
+        let (lossReal, realGradient) = realLogits.withUnsafeBufferPointer {
+            binaryCrossEntropyWithLogits(logits: $0, target: realLabel)
+        }
+        backwardThroughDiscriminator(realGradient, needsInputGradient: false)
+
+        return DiscriminatorPassResult(
+            lossReal: lossReal, lossFake: lossFake,
+            accuracy: Self.accuracy(realLogits: realLogits, fakeLogits: fakeLogits),
+            realLogits: realLogits, fakeLogits: fakeLogits, computedGradients: true)
+    }
+
+    /// Share of samples D classifies right: logit > 0 for real, < 0 for fake.
+    private static func accuracy(realLogits: [Float], fakeLogits: [Float]) -> Float {
+        let correct = realLogits.filter { $0 > 0 }.count + fakeLogits.filter { $0 < 0 }.count
+        return Float(correct) / Float(realLogits.count + fakeLogits.count)
     }
 
     /// Call after D's parameters changed, so the generator pass runs D on `fake` afresh.
