@@ -160,6 +160,7 @@ enum BenchCommand {
                                      "date": ISO8601DateFormatter().string(from: Date())]
         let machine = report["machine"] as! [String: Any]
         print("voxgan bench \(suite): \(machine["cpu"]!), \(machine["cores"]!) cores, "
+              + "OpenBLAS \(machine["openblas_core"]!) kernels, "
               + "\(settings.threads) compute thread(s), \(settings.repeats) repeats; "
               + "milliseconds per operation, median (min–max)")
         let sgemmStart = sgemm(settings)
@@ -620,7 +621,7 @@ enum BenchCommand {
             model = value.trimmingCharacters(in: .whitespaces)
         }
         return ["cpu": model, "cores": ProcessInfo.processInfo.activeProcessorCount,
-                "load_average": loadAverage()]
+                "load_average": loadAverage(), "openblas_core": BLAS.coreName]
     }
 
     /// The 1-minute load average: other jobs on a shared machine skew every figure.
