@@ -85,10 +85,8 @@ public final class Conv3d: Layer {
                 for first in groupStarts {
                     let count = min(group, samples.upperBound - first)
                     let width = count * columns
-                    for s in 0..<count {
-                        g.unfold(xData + (first + s) * g.volumeSize,
-                                 into: columnBuffers[worker] + s * columns, columnStride: width)
-                    }
+                    g.unfold(volumes: xData + first * g.volumeSize, count: count,
+                             into: columnBuffers[worker])
                     let y = yData + first * cout * columns
                     BLAS.gemm(m: cout, n: width, k: rows, a: wData, lda: rows,
                               b: columnBuffers[worker], ldb: width,
@@ -160,17 +158,12 @@ public final class Conv3d: Layer {
                 for first in groupStarts {
                     let count = min(group, samples.upperBound - first)
                     let width = count * columns
-                    for s in 0..<count {
-                        g.unfold(xData + (first + s) * g.volumeSize,
-                                 into: columnBuffers[worker] + s * columns, columnStride: width)
-                    }
+                    g.unfold(volumes: xData + first * g.volumeSize, count: count,
+                             into: columnBuffers[worker])
                     // dY of the group as Cout × S·L, side by side like the columns.
-                    var dyGroup = UnsafePointer(dyData + first * cout * columns)
-                    if count > 1 {
-                        SideBySide.gather(dyGroup, channels: cout, length: columns, count: count,
-                                          into: products[worker])
-                        dyGroup = UnsafePointer(products[worker])
-                    }
+                    let dyGroup = SideBySide.group(dyData + first * cout * columns, channels: cout,
+                                                   length: columns, count: count,
+                                                   scratch: products[worker])
                     BLAS.gemm(transposeB: true, m: cout, n: rows, k: width, a: dyGroup,
                               lda: width, b: columnBuffers[worker], ldb: width, beta: 1,
                               c: dW, ldc: rows)
@@ -178,10 +171,8 @@ public final class Conv3d: Layer {
                         BLAS.gemm(transposeA: true, m: rows, n: width, k: cout, a: wData,
                                   lda: rows, b: dyGroup, ldb: width, c: columnGradients[worker],
                                   ldc: width)
-                        for s in 0..<count {
-                            g.fold(columnGradients[worker] + s * columns, columnStride: width,
-                                   into: dxData + (first + s) * g.volumeSize)
-                        }
+                        g.fold(sideBySide: columnGradients[worker], count: count,
+                               into: dxData + first * g.volumeSize)
                     }
                 }
             }
@@ -275,6 +266,15 @@ enum SideBySide {
                     from: source + (s * channels + c) * length, count: length)
             }
         }
+    }
+
+    /// The group's C × count·L matrix: the samples themselves when there is one, else
+    /// gathered into `scratch`.
+    static func group(_ source: UnsafePointer<Float>, channels: Int, length: Int, count: Int,
+                      scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        guard count > 1 else { return source }
+        gather(source, channels: channels, length: length, count: count, into: scratch)
+        return UnsafePointer(scratch)
     }
 
     /// The inverse of `gather`: target (count × C × L)[s, c, l] = source (C × count·L)[c, s·L + l].

@@ -91,18 +91,13 @@ public final class ConvTranspose3d: Layer {
                 for first in groupStarts {
                     let count = min(group, samples.upperBound - first)
                     let width = count * columns
-                    var xGroup = UnsafePointer(xData + first * cin * columns)
-                    if count > 1 {
-                        SideBySide.gather(xGroup, channels: cin, length: columns, count: count,
-                                          into: products[worker])
-                        xGroup = UnsafePointer(products[worker])
-                    }
+                    let xGroup = SideBySide.group(xData + first * cin * columns, channels: cin,
+                                                  length: columns, count: count,
+                                                  scratch: products[worker])
                     BLAS.gemm(transposeA: true, m: rows, n: width, k: cin, a: wData, lda: rows,
                               b: xGroup, ldb: width, c: columnBuffers[worker], ldc: width)
-                    for s in 0..<count {
-                        g.fold(columnBuffers[worker] + s * columns, columnStride: width,
-                               into: yData + (first + s) * g.volumeSize)
-                    }
+                    g.fold(sideBySide: columnBuffers[worker], count: count,
+                           into: yData + first * g.volumeSize)
                 }
             }
             if workers == 1 { BLAS.withAllThreads { run(0, 0..<batch) } }
@@ -168,16 +163,10 @@ public final class ConvTranspose3d: Layer {
                     let count = min(group, samples.upperBound - first)
                     let width = count * columns
                     let unfolded = columnBuffers[worker]
-                    for s in 0..<count {
-                        g.unfold(dyData + (first + s) * g.volumeSize, into: unfolded + s * columns,
-                                 columnStride: width)
-                    }
-                    var xGroup = UnsafePointer(xData + first * cin * columns)
-                    if count > 1 {
-                        SideBySide.gather(xGroup, channels: cin, length: columns, count: count,
-                                          into: products[worker])
-                        xGroup = UnsafePointer(products[worker])
-                    }
+                    g.unfold(volumes: dyData + first * g.volumeSize, count: count, into: unfolded)
+                    let xGroup = SideBySide.group(xData + first * cin * columns, channels: cin,
+                                                  length: columns, count: count,
+                                                  scratch: products[worker])
                     BLAS.gemm(transposeB: true, m: cin, n: rows, k: width, a: xGroup, lda: width,
                               b: unfolded, ldb: width, beta: 1, c: dW, ldc: rows)
                     if needsInputGradient {
