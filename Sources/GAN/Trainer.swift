@@ -173,7 +173,8 @@ public final class Trainer {
                 let now = Date()
                 let samples = Double((iteration - lastIteration) * config.batchSize)
                 let rate = samples / max(now.timeIntervalSince(lastTime), 1e-9)
-                var report = interval.report(epoch: iteration / iterationsPerEpoch,
+                let epoch = (iteration + iterationsPerEpoch - 1) / iterationsPerEpoch  // 1-based
+                var report = interval.report(epoch: epoch,
                                              iteration: iteration, samplesPerSecond: rate)
                 if iteration % config.sampleInterval == 0 || iteration == totalIterations {
                     let check = try checkSamples()

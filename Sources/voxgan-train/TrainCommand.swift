@@ -51,10 +51,19 @@ enum TrainCommand {
         guard let options = try spec.parse(arguments) else { return }
         guard let out = options.string("out") else { throw UsageError("--out DIR is required") }
 
-        // 1. Settings: from the checkpoint when resuming, else from the options.
+        // 1. The run folder: a new run never goes into an old run's folder, a resume needs one.
         let resume = options.flag("resume")
+        if !resume { try makeRunFolder(out) }
+        let checkpoints = Checkpoint.list(in: out)
+        if !resume, let newest = checkpoints.first {
+            throw CommandFailure("\(out) already holds a run (newest \(newest)); add --resume to continue it, or choose another --out")
+        }
+        if resume && checkpoints.isEmpty {
+            throw CommandFailure("\(out) has no checkpoint to resume from; drop --resume to start a new run there")
+        }
+
+        // 2. Settings: from the checkpoint when resuming, else from the options.
         var config: TrainingConfig
-        let checkpoints = resume ? Checkpoint.list(in: out) : []
         if let state = checkpoints.lazy.compactMap({ try? Checkpoint.readState(path: $0) }).first {
             config = state.config
         } else if !checkpoints.isEmpty {
@@ -67,20 +76,25 @@ enum TrainCommand {
             // do not depend on it, so an extended run equals one started with the longer length.
             config.epochs = try options.int("epochs", in: 1...1_000_000) ?? config.epochs
         }
-        if let threads = try options.int("threads", in: 1...256), resume, threads != config.threads {
-            printError("voxgan-train: warning: resuming with \(config.threads) threads as the run started (results depend on the split)")
+        if resume {
+            let allowed: Set = ["data", "out", "resume", "epochs", "rollback"]
+            let ignored = spec.options.map(\.name).filter { !allowed.contains($0) && options.isGiven($0) }
+            if !ignored.isEmpty {
+                printError("voxgan-train: warning: a resumed run keeps its settings (threads \(config.threads)); ignoring "
+                           + ignored.map { "--\($0)" }.joined(separator: ", "))
+            }
         }
 
-        // 2. Data.
+        // 3. Data.
         guard let dataPath = options.string("data") else { throw UsageError("--data FILE is required") }
         let data = try TrainingDataLoader.load(dataPath, resolution: config.resolution)
 
-        // 3. Trainer, log file, signals.
-        if resume && checkpoints.isEmpty {
-            printError("voxgan-train: no checkpoint in \(out) yet, starting a new run")
-        }
+        // 4. Trainer, log file, signals.
         let trainer = try Trainer(config: config, data: data, runDirectory: out)
-        trainer.command = CommandLine.arguments.joined(separator: " ")
+        // The program's name without the folder it was run from: the metadata travels with
+        // the weights, the local path means nothing elsewhere.
+        let program = URL(fileURLWithPath: CommandLine.arguments[0]).lastPathComponent
+        trainer.command = ([program] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         if let factor = try options.double("rollback", in: 0.01...0.99) { trainer.rollbackFactor = factor }
         let logFile = try LogFile(path: out + "/train.log")
         let bar = ProgressBar()
