@@ -385,19 +385,15 @@ public struct PackResult: Sendable {
 
     /// Writes the packed dataset file (layout in `PackedDataset`); `source` is stored as the
     /// `source` attribute (say where the grids came from). The file appears complete or not
-    /// at all: it is written beside `path` and renamed into place.
+    /// at all: it is written beside `path` and renamed into place (a symbolic link's target is
+    /// replaced and the link kept; a FIFO or device is written into, see `OutputPath`).
     public func write(to path: String, source: String, options: String = "") throws {
-        let temporary = path + ".partial"
         do {
-            try writeFile(temporary, source: source, options: options)
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw HDF5Error("\(path): cannot move the packed file into place: \(reason)")
+            try OutputPath.write(to: path) { temporary in
+                try writeFile(temporary, source: source, options: options)
+            }
+        } catch let failure as OutputPath.Failure {
+            throw HDF5Error(failure.description)
         }
     }
 

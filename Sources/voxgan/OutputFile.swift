@@ -3,6 +3,7 @@
 // such folder 'out'") instead of Foundation's "The operation could not be completed".
 import CommandLineKit
 import Foundation
+import Voxels
 
 enum OutputFile {
 
@@ -10,7 +11,7 @@ enum OutputFile {
     /// a folder and is writable, and `path` itself is not a folder. Run before generating or
     /// reading anything, so a typo fails in milliseconds, not after minutes of work.
     static func checkWritable(_ path: String) throws {
-        let folder = folderOf(path)
+        let folder = folderOf(OutputPath.resolvingLinks(path))
         var status = stat()
         guard stat(folder, &status) == 0 else {
             throw CommandFailure("cannot write \(path): \(reason(errno, folder: folder))")
@@ -26,36 +27,54 @@ enum OutputFile {
         }
     }
 
-    /// Writes `bytes` to `path`: into a temporary file beside it, then renamed over `path`, so
-    /// a failure never leaves a partial file. `-` is standard output.
+    /// Writes `bytes` to `path`. A symbolic link is followed and its target written (the link
+    /// stays); a target that exists and is not a regular file (a FIFO, a device, a socket) is
+    /// written straight into, every short write an error; anything else goes into a temporary
+    /// file beside it, fsynced, then renamed over it, so a failure never leaves a partial file.
+    /// `-` is standard output.
     static func write(_ bytes: [UInt8], to path: String) throws {
         if path == "-" {
             FileHandle.standardOutput.write(Data(bytes))
             return
         }
-        let temporary = folderOf(path) + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
+        let target = OutputPath.resolvingLinks(path)
+        var status = stat()
+        if stat(target, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG {
+            try writeInPlace(bytes, to: target, named: path)
+            return
+        }
+        let folder = folderOf(target)
+        let temporary = folder + "/.\((target as NSString).lastPathComponent).tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw CommandFailure("cannot write \(path): \(reason(errno, folder: folderOf(path)))")
+            throw CommandFailure("cannot write \(path): \(reason(errno, folder: folder))")
         }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { buffer in
-                Glibc.write(descriptor, buffer.baseAddress! + written, bytes.count - written)
-            }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else {
-                let failure = reason(errno, folder: folderOf(path))
-                close(descriptor)
-                unlink(temporary)
-                throw CommandFailure("cannot write \(path): \(failure)")
-            }
-            written += count
+        if let failure = OutputPath.writeAll(bytes, to: descriptor) ?? (fsync(descriptor) == 0 ? nil : errno) {
+            close(descriptor)
+            unlink(temporary)
+            throw CommandFailure("cannot write \(path): \(reason(failure, folder: folder))")
         }
-        guard close(descriptor) == 0, rename(temporary, path) == 0 else {
-            let failure = reason(errno, folder: folderOf(path))
+        guard close(descriptor) == 0, rename(temporary, target) == 0 else {
+            let failure = reason(errno, folder: folder)
             unlink(temporary)
             throw CommandFailure("cannot write \(path): \(failure)")
+        }
+    }
+
+    /// Writes into an existing FIFO, device or socket as it is: replacing it with a regular
+    /// file would destroy it (and, as root, a device node).
+    private static func writeInPlace(_ bytes: [UInt8], to target: String, named path: String) throws {
+        let descriptor = open(target, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw CommandFailure("cannot write \(path): \(reason(errno, folder: folderOf(target)))")
+        }
+        // A reader that goes away is a failed write to report, not a silent SIGPIPE death.
+        let previous = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, previous) }
+        let failure = OutputPath.writeAll(bytes, to: descriptor)
+        let closeFailure = close(descriptor) == 0 ? nil : errno
+        if let code = failure ?? closeFailure {
+            throw CommandFailure("cannot write \(path): \(reason(code, folder: folderOf(target)))")
         }
     }
 
