@@ -33,7 +33,7 @@ public enum ModelExport {
         for index in 0..<z.count {
             z.data[index] = random.latent(config.latentDistribution, std: config.zStd)
         }
-        let probabilities = generator(z).toArray()
+        let probabilities = generator.probabilities(latents: z, chunk: 16)
         let chosen = threshold ?? probabilities.withUnsafeBufferPointer {
             Double(min(max(calibratedThreshold(probabilities: $0,
                                                targetOccupancy: state.dataOccupancy), 0.01), 0.9))

@@ -157,6 +157,23 @@ public final class Generator {
     /// Occupancy probabilities, N × 1 × R × R × R (owned by the generator; copy to keep).
     public func callAsFunction(_ z: Tensor) -> Tensor { sigmoid(logits(z)) }
 
+    /// Probabilities for N latents (N × Z), `chunk` samples per forward pass, so that peak
+    /// memory is one chunk's activations (at 64³, 64 samples at once need over 2 GB more than 8).
+    /// Evaluation mode only: there a sample does not depend on its batch, so chunks change nothing.
+    public func probabilities(latents z: Tensor, chunk: Int) -> [Float] {
+        precondition(!isTraining, "chunked generation needs evaluation mode")
+        let count = z.shape[0]
+        let part = Tensor(shape: [0])
+        var result: [Float] = []
+        for first in Swift.stride(from: 0, to: count, by: max(chunk, 1)) {
+            let n = min(max(chunk, 1), count - first)
+            part.resize(to: [n, config.zDimension, 1, 1, 1])
+            part.data.update(from: z.data + first * config.zDimension, count: n * config.zDimension)
+            result += callAsFunction(part).toArray()
+        }
+        return result
+    }
+
     /// Backward from ∂L/∂probabilities through the sigmoid and every layer; accumulates the
     /// parameter gradients.
     public func backward(_ probabilityGradient: Tensor) {

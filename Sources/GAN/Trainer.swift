@@ -279,7 +279,8 @@ public final class Trainer {
         generator.isTraining = false
         defer { generator.isTraining = true }
         let count = 64
-        let probabilities = generator(fixedLatents(count: count)).toArray()
+        let probabilities = generator.probabilities(latents: fixedLatents(count: count),
+                                                    chunk: config.batchSize)
         let (atHalf, threshold, calibrated) = probabilities.withUnsafeBufferPointer { p in
             let atHalf = SampleDiagnostics(probabilities: p, count: count,
                                            resolution: config.resolution, threshold: 0.5)
