@@ -277,6 +277,18 @@ public func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
+/// A Foundation file error as one line: the file and the system's reason, not the
+/// NSCocoaErrorDomain dump.
+private func fileErrorLine(_ error: CocoaError) -> String {
+    let path = (error.userInfo[NSFilePathErrorKey] as? String)
+        ?? error.url?.path ?? "a file"
+    if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError,
+       underlying.domain == NSPOSIXErrorDomain {
+        return "\(path): \(String(cString: strerror(Int32(underlying.code))).lowercased())"
+    }
+    return "\(path): cannot be read or written (Foundation error \(error.code.rawValue))"
+}
+
 /// Runs a command body and turns errors into one-line messages and exit codes:
 /// `UsageError` → 2, any other error → 1. Never lets an error reach a stack trace.
 public func runCommand(_ program: String, _ body: () throws -> Void) -> Never {
@@ -286,6 +298,9 @@ public func runCommand(_ program: String, _ body: () throws -> Void) -> Never {
     } catch let error as UsageError {
         printError("\(program): error: \(error.message)")
         exit(2)
+    } catch let error as CocoaError {
+        printError("\(program): error: \(fileErrorLine(error))")
+        exit(1)
     } catch {
         printError("\(program): error: \(error)")
         exit(1)

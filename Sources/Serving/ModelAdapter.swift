@@ -18,6 +18,19 @@ public final class TrainedChairModel: ChairModel {
     private let metadata: WeightsMetadata
     private let lock = NSLock()
 
+    /// Why `path` cannot be read, in the system's words ("is a folder", "permission denied"),
+    /// instead of Foundation's NSCocoaErrorDomain text.
+    private static func readFailure(_ path: String) -> String {
+        var status = stat()
+        if stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR { return "it is a folder" }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor < 0 else {
+            close(descriptor)
+            return "read failed"
+        }
+        return String(cString: strerror(errno)).lowercased()
+    }
+
     /// Loads `path`; throws an error naming the file when it is missing or not a valid
     /// voxgan weights file.
     public init(weightsPath path: String) throws {
@@ -25,7 +38,7 @@ public final class TrainedChairModel: ChairModel {
         do {
             bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw ModelError("\(path): cannot read the weights file (\(error.localizedDescription))")
+            throw ModelError("\(path): cannot read the weights file (\(Self.readFailure(path)))")
         }
         (generator, metadata) = try WeightsFile.loadGenerator(path: path)
         resolution = generator.config.resolution

@@ -18,7 +18,7 @@ let spec = CommandSpec(
     options: [
         .value("weights", "PATH", env: "VOXGAN_WEIGHTS",
                help: "Generator weights (.h5). Default: \(defaultWeights) in the current "
-                   + "directory, else beside the executable's ../../Models."),
+                   + "directory, else in the nearest folder above the executable that has it."),
         .value("host", "ADDRESS", default: "127.0.0.1", env: "VOXGAN_HOST",
                help: "Numeric address to listen on."),
         .value("port", "N", default: "8080", env: "VOXGAN_PORT",
@@ -49,8 +49,9 @@ let spec = CommandSpec(
                help: "Memory per connection for the request line, headers and buffers."),
         .value("max-body", "BYTES", default: "8388608", env: "VOXGAN_MAX_BODY",
                help: "Largest request body (413 above)."),
-        .value("public", "DIR", default: "Public", env: "VOXGAN_PUBLIC",
-               help: "Directory served at / (the browser viewer)."),
+        .value("public", "DIR", env: "VOXGAN_PUBLIC",
+               help: "Directory served at / (the browser viewer). Default: Public, found "
+                   + "like the weights."),
         .value("three-dir", "DIR", default: "/usr/share/javascript/three",
                env: "VOXGAN_THREE_DIR", help: "three.js directory served at /vendor/three/."),
         .value("access-log", "DEST", default: "-", env: "VOXGAN_ACCESS_LOG",
@@ -66,24 +67,45 @@ func openModel(path: String) throws -> ChairModel {
     try loadChairModel(weightsPath: path)
 }
 
-/// The weights file to open: as given, or the default in the current directory, or in
-/// `../../Models` beside the executable (where `swift run` puts it).
+/// The weights file to open: as given, or the default in the current directory, or in the
+/// nearest folder above the executable that has it (the package, for a `swift build` binary).
 func resolveWeights(_ given: String?) throws -> String {
     if let given {
-        guard FileManager.default.fileExists(atPath: given) else {
-            throw CommandFailure("\(given): no such weights file")
+        try checkWeightsFile(given)
+        return given
+    }
+    if let found = PackageFiles.find(defaultWeights) { return found }
+    throw CommandFailure("\(defaultWeights): no such weights file (looked in the current "
+                         + "directory and above the executable; give --weights)")
+}
+
+/// The folder served at /: as given, or the default found like the weights. A missing folder
+/// fails at start, not as 404s later.
+func resolvePublic(_ given: String?) throws -> String {
+    if let given {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: given, isDirectory: &isFolder),
+              isFolder.boolValue else {
+            throw CommandFailure("--public \(given): no such folder")
         }
         return given
     }
-    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    let besideBuild = executable.deletingLastPathComponent()
-        .appendingPathComponent("../../\(defaultWeights)").standardizedFileURL.path
-    for candidate in [defaultWeights, besideBuild]
-        where FileManager.default.fileExists(atPath: candidate) {
-        return candidate
+    return PackageFiles.find("Public") ?? "Public"
+}
+
+/// One line for a --weights that cannot be a weights file, before HDF5 or Foundation get to
+/// print theirs.
+func checkWeightsFile(_ path: String) throws {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+        throw CommandFailure("--weights \(path): no such file")
     }
-    throw CommandFailure("\(defaultWeights): no such weights file (looked in the current "
-                         + "directory and at \(besideBuild); give --weights)")
+    guard !isFolder.boolValue else {
+        throw CommandFailure("--weights \(path): is a folder, not a weights file (.h5)")
+    }
+    guard FileManager.default.isReadableFile(atPath: path) else {
+        throw CommandFailure("--weights \(path): permission denied")
+    }
 }
 
 func say(_ line: String) {
@@ -113,7 +135,7 @@ runCommand("voxgan-serve") {
     configuration.maxSamplesPerRequest = try options.int("max-samples", in: 1...100_000)!
     configuration.maxInterpolationSteps = try options.int("max-steps", in: 2...1024)!
     configuration.cacheBytes = try options.int("cache-mb", in: 0...1_000_000)! << 20
-    configuration.publicDirectory = options.string("public", default: "Public")
+    configuration.publicDirectory = try resolvePublic(options.string("public"))
     configuration.threeDirectory = options.string("three-dir", default: "/usr/share/javascript/three")
     configuration.accessLog = AccessLogDestination(argument: options.string("access-log",
                                                                            default: "-"))

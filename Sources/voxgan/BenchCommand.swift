@@ -137,7 +137,7 @@ enum BenchCommand {
             repeats: try options.int("repeats", in: 1...1000) ?? 3,
             batch: try options.int("batch", in: 1...1024) ?? 8,
             data: options.string("data", default: "../shared/data"),
-            weights: options.string("weights", default: "Models/chairs32.h5"),
+            weights: defaultableWeights(options),
             executable: Bundle.main.executablePath ?? CommandLine.arguments[0])
 
         // A child: one case, its figures and its own peak memory as JSON, nothing on stdout.

@@ -59,7 +59,7 @@ enum EvalCommand {
         try checkReadable(referencePath, role: "reference")
         if let trainPath { try checkReadable(trainPath, role: "train") }
         if let path = options.string("json") { try OutputFile.checkWritable(path) }
-        let weights = options.string("weights", default: "Models/chairs32.h5")
+        let weights = defaultableWeights(options)
         let (generator, metadata) = try WeightsFile.loadGenerator(path: weights)
         let threshold = Float(try options.double("threshold", in: 0...1)
                               ?? metadata.recommendedThreshold)

@@ -37,7 +37,7 @@ enum SampleCommand {
         guard options.string("out") != nil || options.string("sheet") != nil else {
             throw UsageError("give --out DIR, --sheet FILE, or both")
         }
-        let weights = options.string("weights", default: "Models/chairs32.h5")
+        let weights = defaultableWeights(options)
         let (generator, metadata) = try WeightsFile.loadGenerator(path: weights)
         if let out = options.string("out") { try OutputFile.makeFolder(out) }
         if let sheetPath = options.string("sheet") { try OutputFile.checkWritable(sheetPath) }

@@ -17,5 +17,7 @@ let voxgan = CommandGroup(
     ])
 
 runCommand("voxgan") {
-    try voxgan.run(Array(CommandLine.arguments.dropFirst()))
+    // `voxgan --version` is `voxgan version`, as most tools spell it.
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    try voxgan.run(arguments == ["--version"] ? ["version"] : arguments)
 }
