@@ -63,7 +63,7 @@ public final class AccessLog {
         guard descriptor >= 0 else { return }
         let tenths = Int((request.seconds * 10_000).rounded())
         var line = AccessLog.timestamp()
-        line += " \(request.client) \(request.method) \(AccessLog.sanitize(request.target))"
+        line += " \(request.client) \(request.method) \(AccessLog.sanitize(AccessLog.clip(request.target)))"
         line += " \(request.status) \(request.bytes)B \(tenths / 10).\(tenths % 10)ms"
         if !request.completedNormally { line += " aborted" }
         line += "\n"
@@ -77,6 +77,14 @@ public final class AccessLog {
             if written <= 0 { return }
             offset += written
         }
+    }
+
+    /// A 40 KB query is one request, not 40 KB of log: targets are cut at `targetLimit`
+    /// characters, "…" marking the cut.
+    static let targetLimit = 256
+
+    private static func clip(_ target: String) -> String {
+        target.count <= targetLimit ? target : String(target.prefix(targetLimit)) + "…"
     }
 
     /// Control characters and spaces from decoded URLs would break the one-line format.

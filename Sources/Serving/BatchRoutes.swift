@@ -51,7 +51,7 @@ struct BatchRoutes {
             seeds = try values.enumerated().map { index, value in
                 guard case .number(let text) = value else {
                     throw HTTPError.badParameter("seeds", "seeds[\(index)] must be a whole "
-                                                 + "number, got \(value.serialized())")
+                                                 + "number, got \(HTTPError.clipped(value.serialized()))")
                 }
                 return try Parameters.parseSeed(text, field: "seeds[\(index)]")
             }

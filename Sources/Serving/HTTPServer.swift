@@ -439,7 +439,7 @@ public final class HTTPServer {
         // it cannot frame until the connection times out (RFC 9112 §6.1: 501).
         if let coding = request.headers.first(where: { $0.name == "transfer-encoding" })?.value,
            coding.trimmingCharacters(in: .whitespaces).lowercased() != "chunked" {
-            return HTTPError(501, "Transfer-Encoding '\(coding)' is not supported; send the body "
+            return HTTPError(501, "Transfer-Encoding \(HTTPError.quote(coding)) is not supported; send the body "
                              + "with Content-Length or Transfer-Encoding: chunked",
                              field: "transfer-encoding", headers: [("Connection", "close")])
                 .response

@@ -94,7 +94,18 @@ public struct HTTPError: Error, CustomStringConvertible {
 
     /// 400 for a request parameter or body field that is unknown, missing or malformed.
     public static func badParameter(_ field: String, _ message: String) -> HTTPError {
-        HTTPError(400, message, field: field)
+        HTTPError(400, message, field: clipped(field))
+    }
+
+    /// A client's value for an error message: in quotes, at most `quoteLimit` characters, "…"
+    /// marking a cut, so a 5 MB seed gives a short 400 and not a 5 MB echo.
+    public static func quote(_ text: String) -> String { "'" + clipped(text) + "'" }
+
+    /// Characters of a client's value an error message or log line repeats at most.
+    public static let quoteLimit = 64
+
+    static func clipped(_ text: String, limit: Int = quoteLimit) -> String {
+        text.count <= limit ? text : String(text.prefix(limit)) + "…"
     }
 
     public var description: String { "\(status) \(message)" }

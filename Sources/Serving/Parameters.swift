@@ -87,7 +87,7 @@ struct Parameters {
         guard !text.isEmpty, text.utf8.allSatisfy({ (48...57).contains($0) }),
               let value = UInt64(text) else {
             throw HTTPError.badParameter(field, "\(field) must be a whole number in "
-                                         + "0...\(UInt64.max), got '\(text)'")
+                                         + "0...\(UInt64.max), got \(HTTPError.quote(text))")
         }
         return value
     }
@@ -96,7 +96,7 @@ struct Parameters {
         guard let text = try string(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
             throw HTTPError.badParameter(name, "\(name) must be a whole number in "
-                                         + "\(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                                         + "\(range.lowerBound)...\(range.upperBound), got \(HTTPError.quote(text))")
         }
         return value
     }
@@ -106,7 +106,7 @@ struct Parameters {
         guard let value = Double(text), value.isFinite, range.contains(value),
               !text.contains(where: { $0.isWhitespace }) else {
             throw HTTPError.badParameter(name, "\(name) must be a number in "
-                                         + "\(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                                         + "\(range.lowerBound)...\(range.upperBound), got \(HTTPError.quote(text))")
         }
         return value
     }
@@ -117,7 +117,7 @@ struct Parameters {
         case "true": return true
         case "false": return false
         default:
-            throw HTTPError.badParameter(name, "\(name) must be true or false, got '\(text)'")
+            throw HTTPError.badParameter(name, "\(name) must be true or false, got \(HTTPError.quote(text))")
         }
     }
 
@@ -125,7 +125,7 @@ struct Parameters {
         guard let text = try string(name) else { return nil }
         guard choices.contains(text) else {
             throw HTTPError.badParameter(name, "\(name) must be one of "
-                                         + "\(choices.joined(separator: ", ")), got '\(text)'")
+                                         + "\(choices.joined(separator: ", ")), got \(HTTPError.quote(text))")
         }
         return text
     }
@@ -133,7 +133,7 @@ struct Parameters {
     /// Throws 400 for the first parameter no accessor asked for.
     func rejectUnknown() throws {
         if let unknown = order.first(where: { !read.contains($0) }) {
-            throw HTTPError.badParameter(unknown, "unknown parameter '\(unknown)'")
+            throw HTTPError.badParameter(unknown, "unknown parameter \(HTTPError.quote(unknown))")
         }
     }
 }

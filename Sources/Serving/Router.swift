@@ -59,7 +59,7 @@ public final class Router {
                 if let outcome = try fallback(request) { return outcome }
             }
             setRoute("unmatched")
-            throw HTTPError(404, "no resource at '\(request.path)'", field: "path")
+            throw HTTPError(404, "no resource at \(HTTPError.quote(request.path))", field: "path")
         } catch let error as HTTPError {
             return .respond(error.response)
         } catch {

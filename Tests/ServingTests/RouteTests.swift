@@ -213,6 +213,18 @@ final class RouteTests: XCTestCase {
         XCTAssertEqual(try fetch(port, "POST", "/v1/sample").status, 400)
     }
 
+    func testErrorsQuoteAtMost64CharactersOfABadValue() throws {
+        let seed = String(repeating: "9", count: 50_000)
+        let body = Array("{\"seed\":\(seed)}".utf8)
+        for response in [try fetch(port, "/v1/sample?seed=" + seed),
+                         try fetch(port, "POST", "/v1/sample", body: body)] {
+            XCTAssertEqual(response.status, 400)
+            XCTAssertLessThan(response.body.count, 300)
+            let error = try response.json()["error"] as? String ?? ""
+            XCTAssertTrue(error.hasSuffix("'" + String(repeating: "9", count: 64) + "…'"), error)
+        }
+    }
+
     // MARK: Batches
 
     func testSamplesAsTarMatchSingleSamples() throws {
