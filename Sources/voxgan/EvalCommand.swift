@@ -48,6 +48,7 @@ enum EvalCommand {
         guard let seed = UInt64(options.string("seed", default: "0")) else {
             throw UsageError("--seed expects a whole number ≥ 0")
         }
+        try checkSeedRange(first: seed, count: count)
         let normalizationName = try options.choice("normalize", ["bbox", "none"]) ?? "bbox"
         let draws = try options.int("draws", in: 1...10_000) ?? 10
         let threads = try options.int("threads", in: 1...256) ?? 2
@@ -93,7 +94,7 @@ enum EvalCommand {
                 as! [String: Any]
             object["weights"] = weights
             object["threshold"] = Double(threshold)
-            object["seed"] = Int(seed)
+            object["seed"] = NSNumber(value: seed)    // Int(seed) traps above 2⁶³−1
             object["reference"] = referencePath
             object["train"] = options.string("train")
             object["resolution"] = r

@@ -33,6 +33,7 @@ enum SampleCommand {
         guard let seedText = options.string("seed"), let seed = UInt64(seedText) else {
             throw UsageError("--seed expects a whole number ≥ 0")
         }
+        try checkSeedRange(first: seed, count: count)
         let format = try options.choice("format", ["binvox", "obj", "stl", "png"]) ?? "binvox"
         guard options.string("out") != nil || options.string("sheet") != nil else {
             throw UsageError("give --out DIR, --sheet FILE, or both")
