@@ -1,6 +1,7 @@
 import CommandLineKit
 import Foundation
 import GAN
+import HDF5Kit
 import NN
 import Voxels
 
@@ -31,6 +32,10 @@ enum InfoCommand {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
             throw CommandFailure("\(path): expected a .binvox or packed .h5 file, found a folder")
+        }
+        if !isHDF5(path), path.lowercased().hasSuffix(".h5") {
+            throw CommandFailure("\(path): not an HDF5 file (it does not start with the HDF5 "
+                                 + "signature), though named .h5")
         }
         let description = try isHDF5(path) ? describeHDF5(path) : describeBinvox(path)
         if options.flag("json") {
@@ -102,7 +107,48 @@ enum InfoCommand {
             return try describeCheckpoint(path)
         } catch let error as ModelError where error.message.contains("not a voxgan checkpoint") {
         }
+        if try HDF5File.open(path).stringAttribute("format") == "voxgan-samples" {
+            return try describeSamples(path)
+        }
         return try describePacked(path)
+    }
+
+    /// The file voxgan-serve answers POST /v1/samples with (format h5): /voxels [n][x][y][z]
+    /// bytes 0/1, /seeds n × UInt64, optionally /probabilities, and how they were made.
+    static func describeSamples(_ path: String) throws -> Description {
+        let file = try HDF5File.open(path)
+        let voxels = try file.openDataset("voxels")
+        let shape = voxels.shape
+        guard shape.count == 4, shape[1] == shape[2], shape[2] == shape[3] else {
+            throw CommandFailure("\(path): /voxels has shape \(shape), expected [n, R, R, R]")
+        }
+        let seeds = try file.read("seeds", as: UInt64.self)
+        let bytes = try voxels.read(as: UInt8.self)
+        let occupied = bytes.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        let occupancy = Double(occupied) / Double(max(1, bytes.count))
+        let r = shape[1]
+        let threshold = try file.doubleAttribute("threshold")
+        let weights = try file.stringAttribute("weights_sha256") ?? "unknown"
+        let firstSeeds = seeds.prefix(5).map { String($0) }.joined(separator: ", ")
+            + (seeds.count > 5 ? ", … (\(seeds.count) in all)" : "")
+        let text: [(String, String)] = [
+            ("file", path),
+            ("format", "voxgan-samples (chairs from voxgan-serve POST /v1/samples)"),
+            ("chairs", "\(shape[0])"),
+            ("resolution", "\(r) × \(r) × \(r) (x, y, z; +y up)"),
+            ("occupancy", String(format: "mean %.4f", occupancy)),
+            ("threshold", threshold.map { String(format: "%.3f (p > t)", $0) } ?? "unknown"),
+            ("probabilities", file.contains("probabilities") ? "included" : "not included"),
+            ("weights", "sha256 \(weights)"),
+            ("seeds", firstSeeds),
+        ]
+        var json: [String: Any] = [
+            "file": path, "format": "voxgan-samples", "count": shape[0], "resolution": r,
+            "mean_occupancy": occupancy, "seeds": seeds.map { NSNumber(value: $0) },
+            "weights_sha256": weights, "probabilities": file.contains("probabilities"),
+        ]
+        if let threshold { json["threshold"] = threshold }
+        return (text, json)
     }
 
     static func describeWeights(_ path: String) throws -> Description {
