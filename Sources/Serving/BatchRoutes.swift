@@ -50,10 +50,18 @@ struct BatchRoutes {
             try checkCap(values.count, field: "seeds")
             seeds = try values.enumerated().map { index, value in
                 guard case .number(let text) = value else {
-                    throw HTTPError.badParameter("seeds", "seeds[\(index)] must be a whole "
-                                                 + "number, got \(HTTPError.clipped(value.serialized()))")
+                    throw HTTPError.badParameter(
+                        "seeds", "seeds[\(index)] must be a whole number, got "
+                            + HTTPError.clipped(value.serialized()))
                 }
                 return try Parameters.parseSeed(text, field: "seeds[\(index)]")
+            }
+            // A tar holds one chair-SEED file per seed: a repeated seed would be two entries of
+            // one name, and the same chair twice in any container.
+            var seen = Set<UInt64>()
+            if let index = seeds.firstIndex(where: { !seen.insert($0).inserted }) {
+                throw HTTPError.badParameter("seeds", "seeds[\(index)] repeats seed "
+                                             + "\(seeds[index]); give each seed once")
             }
         case (.none, .some(let count)):
             try checkCap(count, field: "count")
@@ -76,7 +84,8 @@ struct BatchRoutes {
             ("ETag", etag),
             ("Cache-Control", chosen ? SampleRoutes.randomCaching : SampleRoutes.immutableCaching),
         ]
-        if count != nil { headers.append(("X-Seed", String(seeds[0]))) }
+        // X-Seed names the first seed of every batch (the one a count starts from).
+        headers.append(("X-Seed", String(seeds[0])))
         if let ready = context.readyResponse(request, key: key, etag: etag, headers: headers) {
             return .respond(ready)
         }

@@ -188,6 +188,7 @@ struct SampleRoutes {
         let etag = context.etag(forKey: key)
         let headers: [(name: String, value: String)] = [
             ("ETag", etag), ("Cache-Control", SampleRoutes.immutableCaching),
+            ("X-Seed", String(from)),    // the first chair's seed, as for batches
         ]
         if let ready = context.readyResponse(request, key: key, etag: etag, headers: headers) {
             return .respond(ready)

@@ -235,6 +235,10 @@ final class RouteTests: XCTestCase {
         let files = untar(response.body)
         XCTAssertEqual(files.map(\.0), ["chair-4.binvox", "chair-8.binvox", "chair-15.binvox"])
         XCTAssertEqual(files[1].1, try fetch(port, "/v1/sample?seed=8").body)
+        XCTAssertEqual(response.header("X-Seed"), "4")
+        let repeated = try fetch(port, "POST", "/v1/samples", body: jsonBody(["seeds": [1, 1]]))
+        XCTAssertEqual(repeated.status, 400)
+        XCTAssertEqual(try repeated.json()["field"] as? String, "seeds")
 
         let counted = try fetch(port, "POST", "/v1/samples",
                                 body: jsonBody(["count": 2, "seed": 100, "item_format": "json"]))
@@ -295,6 +299,7 @@ final class RouteTests: XCTestCase {
         XCTAssertEqual(response.status, 200, response.text)
         let files = untar(response.body)
         XCTAssertEqual(files.count, 5)
+        XCTAssertEqual(response.header("X-Seed"), "3")
         XCTAssertEqual(files.first?.0, "step-0.binvox")
         XCTAssertEqual(files.first?.1, try fetch(port, "/v1/sample?seed=3").body)
         XCTAssertEqual(files.last?.1, try fetch(port, "/v1/sample?seed=4").body)
