@@ -95,7 +95,13 @@ struct MHD_Daemon *voxgan_mhd_start(const struct voxgan_mhd_options *options,
     struct MHD_OptionItem items[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) voxgan_mhd_log, NULL},
         {MHD_OPTION_SOCK_ADDR, 0, (void *) address},
-        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t) options->thread_pool_size, NULL},
+        // A pool of 0 or 1 makes MHD warn; one thread is its polling thread without a pool,
+        // so then the slot repeats the connection limit instead of naming a pool size.
+        options->thread_pool_size > 1
+            ? (struct MHD_OptionItem) {MHD_OPTION_THREAD_POOL_SIZE,
+                                       (intptr_t) options->thread_pool_size, NULL}
+            : (struct MHD_OptionItem) {MHD_OPTION_CONNECTION_LIMIT,
+                                       (intptr_t) options->connection_limit, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t) options->connection_limit, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t) options->per_ip_connection_limit,
          NULL},

@@ -287,7 +287,7 @@ final class BehaviourTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try executable())
         process.arguments = ["--synthetic", "--synthetic-resolution", "8", "--port", "0",
-                             "--access-log", "off", "--public", "/nonexistent"]
+                             "--access-log", "off", "--public", NSTemporaryDirectory()]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
