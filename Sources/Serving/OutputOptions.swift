@@ -40,7 +40,7 @@ struct OutputOptions {
     /// The renderer's own defaults: the isometric view.
     static let defaultAzimuth = RenderOptions().azimuth
     static let defaultElevation = RenderOptions().elevation
-    static let sizeRange = 16...2048
+    static let sizeRange = RenderOptions.sizeRange
 
     var format: SampleFormat
     /// Voxels with probability above this are occupied; nil where the input is already binary

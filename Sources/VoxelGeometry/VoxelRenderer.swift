@@ -28,8 +28,12 @@ public struct RenderOptions: Equatable, Sendable {
         case grid
     }
 
-    /// Width and height of the image in pixels.
+    /// Width and height of the image in pixels, within `sizeRange`.
     public var size: Int
+
+    /// The picture sizes every voxgan command and route accepts: below 16 px a chair is a
+    /// smudge, above 2048 px one image is 16 MB of pixels before encoding.
+    public static let sizeRange = 16...2048
 
     /// Degrees around +y; 0 looks at the chair's front (from −z towards +z, the backrest),
     /// positive values move the camera towards +x.

@@ -31,7 +31,7 @@ enum ConvertCommand {
                 help: "Keep only the largest connected part (26-connectivity)."),
             .flag("normals", help: "OBJ: write per-vertex normals (f a//a b//b c//c)."),
             .flag("merge", help: "Cubes: merge coplanar faces into larger rectangles."),
-            .value("size", "N", default: "512", help: "PNG width and height in pixels."),
+            .value("size", "N", default: "512", help: "PNG width and height in pixels (16–2048)."),
             .value("azimuth", "DEGREES", default: "45",
                 help: "PNG camera angle around +y; 0 looks at the front (from -z)."),
             .value("elevation", "DEGREES", default: "35.264",
@@ -121,7 +121,7 @@ enum ConvertCommand {
     /// The PNG options shared with `voxgan sheet`.
     static func renderOptions(_ options: ParsedCommand) throws -> RenderOptions {
         var render = RenderOptions()
-        render.size = try options.int("size", in: 1...4096) ?? 512
+        render.size = try options.int("size", in: RenderOptions.sizeRange) ?? 512
         render.azimuth = try options.double("azimuth", in: -3600...3600) ?? 45
         render.elevation = try options.double("elevation", in: -90...90) ?? 35.264
         render.supersample = try options.int("supersample", in: 1...4) ?? 2

@@ -32,6 +32,9 @@ enum PackCommand {
         guard let out = options.string("out") else {
             throw UsageError("missing option --out FILE (see '\(spec.name) --help')")
         }
+        guard out.lowercased().hasSuffix(".h5") else {
+            throw UsageError("--out \(out): a packed dataset is an HDF5 file; name it .h5")
+        }
         try OutputFile.checkWritable(out)
         let resolution = try options.int("resolution", in: 1...Binvox.maximumExtent) ?? 32
         let modeName = try options.choice("downsample", DownsampleMode.allCases.map(\.rawValue))

@@ -24,7 +24,7 @@ enum SampleCommand {
             .value("format", "binvox|obj|stl|png", default: "binvox", help: "File format for --out."),
             .value("sheet", "FILE", help: "Also write all chairs rendered into one PNG."),
             .value("columns", "C", default: "4", help: "Columns of the sheet."),
-            .value("size", "PX", default: "192", help: "Cell size of the sheet in pixels."),
+            .value("size", "PX", default: "192", help: "Cell size of the sheet in pixels (16–2048)."),
         ])
 
     static func run(_ arguments: [String]) throws {
@@ -83,7 +83,7 @@ enum SampleCommand {
         // 3. The sheet.
         if let sheetPath = options.string("sheet") {
             var render = RenderOptions()
-            render.size = try options.int("size", in: 16...2048) ?? 192
+            render.size = try options.int("size", in: RenderOptions.sizeRange) ?? 192
             let images = grids.map { VoxelRenderer.render($0.1, options: render) }
             let sheet = ImageSheet.compose(images, columns: try options.int("columns", in: 1...1000) ?? 4)
             try OutputFile.write(try PNGEncoder.encode(sheet), to: sheetPath)

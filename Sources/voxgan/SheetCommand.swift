@@ -19,7 +19,7 @@ enum SheetCommand {
             .value("columns", "C",
                 help: "Cells per row (default: the ceiling of the square root of the file " +
                       "count)."),
-            .value("size", "N", default: "256", help: "Cell width and height in pixels."),
+            .value("size", "N", default: "256", help: "Cell width and height in pixels (16–2048)."),
             .value("azimuth", "DEGREES", default: "45",
                 help: "Camera angle around +y; 0 looks at the front (from -z)."),
             .value("elevation", "DEGREES", default: "35.264",
@@ -38,6 +38,9 @@ enum SheetCommand {
         guard let options = try spec.parse(arguments) else { return }
         guard let output = options.string("out") else {
             throw UsageError("missing --out <PATH> (see '\(spec.name) --help')")
+        }
+        guard output.lowercased().hasSuffix(".png") else {
+            throw UsageError("--out \(output): a sheet is a PNG; name it .png")
         }
         try OutputFile.checkWritable(output)
         let files = options.positionals
