@@ -40,14 +40,14 @@ enum GeometryFormats {
         RenderOptions(size: options.size, azimuth: options.azimuth, elevation: options.elevation)
     }
 
-    /// Cubes: exposed voxel faces with coplanar ones merged. Smooth: marching cubes at the
+    /// Cubes: exposed voxel faces, coplanar ones merged unless merge=false. Smooth: marching cubes at the
     /// threshold over the generator's probabilities (voxels of other components zeroed when
     /// only the largest is kept), or over the 0/1 occupancy for uploaded grids.
     private static func mesh(_ grid: VoxelGrid, probabilities: [Float]?,
                              options: OutputOptions) -> TriangleMesh {
         switch options.mesh {
         case .cubes:
-            return VoxelMesher.cubes(grid, mergeCoplanar: true)
+            return VoxelMesher.cubes(grid, mergeCoplanar: options.mergeCoplanar)
         case .smooth:
             guard var values = probabilities, let threshold = options.threshold else {
                 return VoxelMesher.smooth(grid)

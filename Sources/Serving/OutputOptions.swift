@@ -48,6 +48,8 @@ struct OutputOptions {
     var threshold: Float?
     var mesh: MeshStyle = .cubes
     var largestComponent = false
+    /// Cubes only: coplanar faces merged into larger rectangles (the CLI's default too).
+    var mergeCoplanar = true
     /// PNG side in pixels.
     var size = OutputOptions.defaultSize
     /// PNG camera angles in degrees: azimuth around +y, elevation above the horizon.
@@ -55,7 +57,7 @@ struct OutputOptions {
     var elevation = OutputOptions.defaultElevation
 
     /// Reads `format` (from `formatField`), `threshold` (when `defaultThreshold` is given),
-    /// `mesh`, `largest_component`, `size`, `azimuth` and `elevation`.
+    /// `mesh`, `merge`, `largest_component`, `size`, `azimuth` and `elevation`.
     static func parse(_ parameters: inout Parameters, formats: [SampleFormat],
                       defaultFormat: SampleFormat, formatField: String = "format",
                       defaultThreshold: Float?) throws -> OutputOptions {
@@ -72,6 +74,12 @@ struct OutputOptions {
         if let mesh = try parameters.choice("mesh", MeshStyle.allCases.map(\.rawValue)) {
             options.mesh = MeshStyle(rawValue: mesh)!
         }
+        if let merge = try parameters.bool("merge") {
+            guard options.mesh == .cubes else {
+                throw HTTPError.badParameter("merge", "merge applies to mesh=cubes")
+            }
+            options.mergeCoplanar = merge
+        }
         options.largestComponent = try parameters.bool("largest_component") ?? false
         options.size = try parameters.int("size", in: sizeRange) ?? defaultSize
         options.azimuth = try parameters.double("azimuth", in: -360...360) ?? defaultAzimuth
@@ -85,7 +93,10 @@ struct OutputOptions {
         let usesGrid = format != .npy || threshold == nil
         if usesGrid, let threshold { parts.append("threshold=\(threshold)") }
         if usesGrid { parts.append("largest_component=\(largestComponent)") }
-        if format == .obj || format == .stl { parts.append("mesh=\(mesh.rawValue)") }
+        if format == .obj || format == .stl {
+            parts.append("mesh=\(mesh.rawValue)")
+            if mesh == .cubes, !mergeCoplanar { parts.append("merge=false") }
+        }
         if format == .png {
             parts.append("size=\(size)")
             parts.append("azimuth=\(azimuth)")

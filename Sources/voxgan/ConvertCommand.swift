@@ -30,7 +30,9 @@ enum ConvertCommand {
             .flag("largest-component",
                 help: "Keep only the largest connected part (26-connectivity)."),
             .flag("normals", help: "OBJ: write per-vertex normals (f a//a b//b c//c)."),
-            .flag("merge", help: "Cubes: merge coplanar faces into larger rectangles."),
+            .flag("merge", help: "Cubes: merge coplanar faces into larger rectangles "
+                  + "(the default, as the server does)."),
+            .flag("no-merge", help: "Cubes: one quad per exposed voxel face."),
             .value("size", "N", default: "512", help: "PNG width and height in pixels (16–2048)."),
             .value("azimuth", "DEGREES", default: "45",
                 help: "PNG camera angle around +y; 0 looks at the front (from -z)."),
@@ -63,8 +65,8 @@ enum ConvertCommand {
         if threshold != nil, mesh != "smooth" || !["obj", "stl"].contains(format) {
             throw UsageError("--threshold only applies to OBJ or STL output with --mesh smooth")
         }
-        if options.flag("merge"), mesh != "cubes" {
-            throw UsageError("--merge only applies to --mesh cubes")
+        if options.flag("merge") || options.flag("no-merge"), mesh != "cubes" {
+            throw UsageError("--merge and --no-merge only apply to --mesh cubes")
         }
         let render = try renderOptions(options)
         if output == "-" {
@@ -91,7 +93,7 @@ enum ConvertCommand {
             summary = "\(render.size)×\(render.size) picture"
         default:
             let surface = mesh == "cubes"
-                ? VoxelMesher.cubes(grid, mergeCoplanar: options.flag("merge"))
+                ? VoxelMesher.cubes(grid, mergeCoplanar: !options.flag("no-merge"))
                 : smoothMesh(grid, isoLevel: Float(threshold ?? 0.5))
             bytes = format == "obj"
                 ? OBJWriter.encode(surface, normals: options.flag("normals"),

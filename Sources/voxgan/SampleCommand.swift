@@ -22,6 +22,8 @@ enum SampleCommand {
             .value("threshold", "T", help: "Occupancy threshold p > T (default: the model's recommended one)."),
             .value("out", "DIR", help: "Write chair-SEED.<format> files into DIR."),
             .value("format", "binvox|obj|stl|png", default: "binvox", help: "File format for --out."),
+            .flag("no-merge", help: "obj/stl: one quad per exposed voxel face instead of "
+                  + "coplanar faces merged (the default, as the server and convert do)."),
             .value("sheet", "FILE", help: "Also write all chairs rendered into one PNG."),
             .value("columns", "C", default: "4", help: "Columns of the sheet."),
             .value("size", "PX", default: "192", help: "Cell size of the sheet in pixels (16–2048)."),
@@ -34,6 +36,7 @@ enum SampleCommand {
             throw UsageError("--seed expects a whole number ≥ 0")
         }
         try checkSeedRange(first: seed, count: count)
+        let merge = !options.flag("no-merge")
         let format = try options.choice("format", ["binvox", "obj", "stl", "png"]) ?? "binvox"
         guard options.string("out") != nil || options.string("sheet") != nil else {
             throw UsageError("give --out DIR, --sheet FILE, or both")
@@ -70,8 +73,10 @@ enum SampleCommand {
                 let path = "\(out)/chair-\(sampleSeed).\(format)"
                 let bytes: [UInt8]
                 switch format {
-                case "obj": bytes = OBJWriter.encode(VoxelMesher.cubes(grid), comment: "voxgan chair, seed \(sampleSeed)")
-                case "stl": bytes = STLWriter.encode(VoxelMesher.cubes(grid), name: "chair-\(sampleSeed)")
+                case "obj": bytes = OBJWriter.encode(VoxelMesher.cubes(grid, mergeCoplanar: merge),
+                                                     comment: "voxgan chair, seed \(sampleSeed)")
+                case "stl": bytes = STLWriter.encode(VoxelMesher.cubes(grid, mergeCoplanar: merge),
+                                                     name: "chair-\(sampleSeed)")
                 case "png": bytes = try PNGEncoder.encode(VoxelRenderer.render(grid))
                 default: bytes = Binvox.encode(grid)
                 }

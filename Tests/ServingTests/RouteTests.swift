@@ -213,6 +213,17 @@ final class RouteTests: XCTestCase {
         XCTAssertEqual(try fetch(port, "POST", "/v1/sample").status, 400)
     }
 
+    func testCubesAreMergedUnlessMergeIsFalse() throws {
+        let merged = try fetch(port, "/v1/sample?seed=2&format=obj")
+        let unmerged = try fetch(port, "/v1/sample?seed=2&format=obj&merge=false")
+        XCTAssertEqual(merged.status, 200)
+        XCTAssertEqual(unmerged.status, 200)
+        XCTAssertLessThan(merged.body.count, unmerged.body.count)
+        XCTAssertNotEqual(merged.header("ETag"), unmerged.header("ETag"))
+        let smooth = try fetch(port, "/v1/sample?seed=2&format=obj&mesh=smooth&merge=false")
+        XCTAssertEqual(try smooth.json()["field"] as? String, "merge")
+    }
+
     func testErrorsQuoteAtMost64CharactersOfABadValue() throws {
         let seed = String(repeating: "9", count: 50_000)
         let body = Array("{\"seed\":\(seed)}".utf8)
