@@ -114,6 +114,10 @@ func say(_ line: String) {
 }
 
 runCommand("voxgan-serve") {
+    if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+        print("voxgan-serve \(ServingVersion.string)")
+        return
+    }
     guard let options = try spec.parse(Array(CommandLine.arguments.dropFirst())) else { return }
 
     // 1. Configuration, every value checked before anything starts.
