@@ -3,7 +3,8 @@
 # voxgan-serve (release), starts the server on the bundled model on 127.0.0.1 with a free port,
 # fetches the viewer page, a chair as binvox, OBJ and PNG with curl, 100 chairs in one batch
 # request, checks a JSON error and the CLI's one-line errors (a weights file described, a write
-# into a missing folder, eval's paths checked first, a usage error naming the whole command),
+# into a missing folder, outputs through a symlink and into a FIFO, eval's paths checked first,
+# a usage error naming the whole command),
 # and stops the server by its PID. Only loopback traffic.
 #
 #   Tests/e2e/run.sh            # model: $VOXGAN_WEIGHTS, else Models/chairs32.h5, else --synthetic
@@ -148,6 +149,33 @@ if [[ "$code" == 1 && "$(wc -l <"$work/write.txt")" == 1 ]] \
     pass "write error: $(cat "$work/write.txt")"
 else
     fail write "exit $code: $(cat "$work/write.txt")"
+fi
+# Outputs that are links or FIFOs (in our own temporary folder, never a real device): the link
+# stays and its target is written; the FIFO stays a FIFO and gets the bytes; a reader that
+# closes early is a one-line error, exit 1.
+mkdir -p "$work/links" && : >"$work/links/target.obj" && ln -s target.obj "$work/links/link.obj"
+"$bin/voxgan" convert "$work/chair.binvox" "$work/links/link.obj" >/dev/null 2>"$work/link.txt"
+if [[ -L "$work/links/link.obj" && -s "$work/links/target.obj" ]]; then
+    pass "output through a symlink keeps the link"
+else
+    fail symlink "$(cat "$work/link.txt")"
+fi
+mkfifo "$work/pipe.obj"
+wc -c <"$work/pipe.obj" >"$work/pipe.count" &
+reader=$!
+"$bin/voxgan" convert "$work/chair.binvox" "$work/pipe.obj" >/dev/null 2>"$work/pipe.txt"
+code=$?
+wait "$reader"
+head -c 16 <"$work/pipe.obj" >/dev/null &
+reader=$!
+"$bin/voxgan" convert "$work/chair.binvox" "$work/pipe.obj" >/dev/null 2>"$work/pipe2.txt"
+code2=$?
+wait "$reader"
+if [[ "$code" == 0 && -p "$work/pipe.obj" && "$(cat "$work/pipe.count")" -gt 1000 \
+      && "$code2" == 1 && "$(wc -l <"$work/pipe2.txt")" == 1 ]]; then
+    pass "output into a FIFO: $(cat "$work/pipe.count") bytes, then $(cat "$work/pipe2.txt")"
+else
+    fail fifo "exit $code, $code2: $(cat "$work/pipe.txt" "$work/pipe2.txt")"
 fi
 started=$SECONDS
 "$bin/voxgan" eval --reference /nonexistent/chairs.h5 --count 1000 2>"$work/eval.txt"
