@@ -9,6 +9,7 @@
 //                        bn_running_var
 //   /discriminator/layerN  the same, when the file carries a discriminator
 import Foundation
+import Voxels
 import HDF5Kit
 import NN
 
@@ -189,24 +190,13 @@ public enum WeightsFile {
 }
 
 /// Writing a file so that readers see either the old file or the complete new one, never a
-/// partial write: write to `path.tmp-PID`, fsync, rename.
+/// partial write (see `OutputPath.write`).
 public enum AtomicFile {
 
     public static func write(to path: String, _ body: (String) throws -> Void) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        do {
-            try body(temporary)
-            let descriptor = open(temporary, O_RDONLY)
-            if descriptor >= 0 {
-                fsync(descriptor)
-                close(descriptor)
-            }
-            guard rename(temporary, path) == 0 else {
-                throw ModelError("\(path): cannot rename \(temporary) into place: \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            unlink(temporary)
-            throw error
-        }
+        // The same rules as every other output: links followed, special files written into,
+        // regular files written beside the target, fsynced and renamed over it.
+        do { try OutputPath.write(to: path, body) }
+        catch let failure as OutputPath.Failure { throw ModelError(failure.description) }
     }
 }
