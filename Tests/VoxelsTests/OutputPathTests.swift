@@ -10,7 +10,7 @@ final class OutputPathTests: XCTestCase {
         let folder = NSTemporaryDirectory() + "voxgan-outputpath-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        FileManager.default.createFile(atPath: folder + "/target", contents: Data("old".utf8))
+        _ = FileManager.default.createFile(atPath: folder + "/target", contents: Data("old".utf8))
         XCTAssertEqual(symlink("target", folder + "/link"), 0)
 
         try OutputPath.write(to: folder + "/link") { temporary in
