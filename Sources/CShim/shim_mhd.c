@@ -1,9 +1,12 @@
 // Starting libmicrohttpd from one struct of options (MHD_start_daemon is variadic, so Swift
 // cannot call it), plus fixed-argument wrappers for the variadic info getters.
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/types.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -91,10 +94,32 @@ struct MHD_Daemon *voxgan_mhd_start(const struct voxgan_mhd_options *options,
         return NULL;
     }
 
-    // 2. Every option explicitly; the logger first so that option errors are reported too.
+    // 2. The listening socket, bound here rather than by MHD, so that a taken port is one
+    //    line naming it (MHD would log its own line and fail without saying which call).
+    socklen_t address_size = address == (const struct sockaddr *) &address4
+                           ? sizeof address4 : sizeof address6;
+    int listener = socket(address->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int on = 1;
+    if (listener < 0
+        || setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0
+        || bind(listener, address, address_size) != 0
+        || listen(listener, (int) options->listen_backlog) != 0) {
+        int reason = errno;
+        if (reason == EADDRINUSE) {
+            snprintf(error, error_size, "port %u on %s is already in use",
+                     (unsigned) options->port, options->host);
+        } else {
+            snprintf(error, error_size, "cannot listen on %s port %u: %s", options->host,
+                     (unsigned) options->port, strerror(reason));
+        }
+        if (listener >= 0) close(listener);
+        return NULL;
+    }
+
+    // 3. Every option explicitly; the logger first so that option errors are reported too.
     struct MHD_OptionItem items[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) voxgan_mhd_log, NULL},
-        {MHD_OPTION_SOCK_ADDR, 0, (void *) address},
+        {MHD_OPTION_LISTEN_SOCKET, (intptr_t) listener, NULL},
         // A pool of 0 or 1 makes MHD warn; one thread is its polling thread without a pool,
         // so then the slot repeats the connection limit instead of naming a pool size.
         options->thread_pool_size > 1
@@ -107,7 +132,6 @@ struct MHD_Daemon *voxgan_mhd_start(const struct voxgan_mhd_options *options,
          NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t) options->connection_timeout_seconds, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t) options->connection_memory_limit, NULL},
-        {MHD_OPTION_LISTEN_BACKLOG_SIZE, (intptr_t) options->listen_backlog, NULL},
         {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t) voxgan_mhd_unescape, NULL},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t) options->target_received,
          options->target_received_context},
@@ -116,13 +140,15 @@ struct MHD_Daemon *voxgan_mhd_start(const struct voxgan_mhd_options *options,
         {MHD_OPTION_END, 0, NULL},
     };
 
-    // 3. Start; MHD reports the reason through the logger, errno says which system call.
+    // 4. Start; MHD reports the reason through the logger. MHD_stop_daemon closes the listener
+    //    (MHD_quiesce_daemon hands it back instead).
     struct MHD_Daemon *daemon = MHD_start_daemon(flags, options->port, NULL, NULL,
                                                  options->handler, options->handler_context,
                                                  MHD_OPTION_ARRAY, items, MHD_OPTION_END);
     if (daemon == NULL) {
-        snprintf(error, error_size, "libmicrohttpd could not listen on %s port %u",
-                 options->host, (unsigned) options->port);
+        snprintf(error, error_size, "libmicrohttpd could not start on %s port %u: %s",
+                 options->host, (unsigned) options->port, strerror(errno));
+        close(listener);
     }
     return daemon;
 }
@@ -131,8 +157,16 @@ struct MHD_Daemon *voxgan_mhd_start(const struct voxgan_mhd_options *options,
 // Information
 
 uint16_t voxgan_mhd_bound_port(struct MHD_Daemon *daemon) {
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
-    return info == NULL ? 0 : info->port;
+    // Read from the listening socket itself: the port the kernel picked for port 0.
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    struct sockaddr_storage address;
+    socklen_t size = sizeof address;
+    if (info == NULL || getsockname(info->listen_fd, (struct sockaddr *) &address, &size) != 0) {
+        return 0;
+    }
+    return address.ss_family == AF_INET6
+        ? ntohs(((struct sockaddr_in6 *) &address)->sin6_port)
+        : ntohs(((struct sockaddr_in *) &address)->sin_port);
 }
 
 int voxgan_mhd_client_address(struct MHD_Connection *connection, char *buffer, size_t size) {

@@ -249,7 +249,6 @@ public final class HTTPServer {
         guard (0...65535).contains(options.port) else {
             throw HTTPServerError("port \(options.port) is outside 0...65535")
         }
-        try checkPortFree()
         let context = Unmanaged.passUnretained(self).toOpaque()
         var error = [CChar](repeating: 0, count: 256)
         let started: OpaquePointer? = options.host.withCString { host in
@@ -267,48 +266,10 @@ public final class HTTPServer {
             return voxgan_mhd_start(&settings, &error, error.count)
         }
         guard let started else {
-            throw HTTPServerError(String(cString: error) + " (\(String(cString: strerror(errno))))")
+            throw HTTPServerError(String(cString: error))
         }
         daemon = started
         port = Int(voxgan_mhd_bound_port(started))
-    }
-
-    /// A port already taken is one line naming it, before MHD logs its own line and fails:
-    /// a trial bind with SO_REUSEADDR, as MHD binds, then closed.
-    private func checkPortFree() throws {
-        guard options.port != 0 else { return }
-        var address4 = sockaddr_in()
-        var address6 = sockaddr_in6()
-        let isIPv4 = inet_pton(AF_INET, options.host, &address4.sin_addr) == 1
-        guard isIPv4 || inet_pton(AF_INET6, options.host, &address6.sin6_addr) == 1 else {
-            return    // voxgan_mhd_start names a malformed host
-        }
-        let probe = socket(isIPv4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
-        guard probe >= 0 else { return }
-        defer { close(probe) }
-        var on: Int32 = 1
-        setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        let bound: Int32
-        if isIPv4 {
-            address4.sin_family = sa_family_t(AF_INET)
-            address4.sin_port = UInt16(options.port).bigEndian
-            bound = withUnsafePointer(to: &address4) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        } else {
-            address6.sin6_family = sa_family_t(AF_INET6)
-            address6.sin6_port = UInt16(options.port).bigEndian
-            bound = withUnsafePointer(to: &address6) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
-        }
-        if bound != 0, errno == EADDRINUSE {
-            throw HTTPServerError("port \(options.port) on \(options.host) is already in use")
-        }
     }
 
     /// Requests that have started and not yet ended (suspended ones included).
