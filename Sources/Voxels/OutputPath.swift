@@ -107,6 +107,30 @@ public enum OutputPath {
         return folder.isEmpty ? "." : folder
     }
 
+    /// Creates the folder `path` and its parents, or checks that an existing one is a writable
+    /// folder; a failure is one line naming the folder and the system's reason.
+    public static func makeFolder(_ path: String) throws {
+        var status = stat()
+        if stat(path, &status) == 0 {
+            guard (status.st_mode & S_IFMT) == S_IFDIR else {
+                throw Failure(description: "\(path) is a file, not a folder")
+            }
+            guard access(path, W_OK) == 0 else {
+                throw Failure(description: "cannot write in \(path): \(systemReason(errno))")
+            }
+            return
+        }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw Failure(description: "cannot create the folder \(path): "
+                              + systemReason(errno))
+            }
+            prefix += "/"
+        }
+    }
+
     private static func systemReason(_ code: Int32) -> String {
         let text = String(cString: strerror(code))
         return text.prefix(1).lowercased() + text.dropFirst()

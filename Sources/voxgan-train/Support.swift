@@ -113,26 +113,3 @@ func peakResidentMegabytes() -> Double {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
 }
-
-/// Creates the run folder and its parents, or checks that an existing one is a writable folder;
-/// fails with one line naming the folder and the reason (before any data is read).
-func makeRunFolder(_ path: String) throws {
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-        guard isDirectory.boolValue else {
-            throw CommandFailure("--out \(path) is a file, not a folder")
-        }
-        guard access(path, W_OK) == 0 else {
-            throw CommandFailure("cannot write in \(path): \(String(cString: strerror(errno)))")
-        }
-        return
-    }
-    var prefix = path.hasPrefix("/") ? "/" : ""
-    for part in path.split(separator: "/") {
-        prefix += part
-        if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-            throw CommandFailure("cannot create the run folder \(path): \(String(cString: strerror(errno)))")
-        }
-        prefix += "/"
-    }
-}

@@ -2,6 +2,7 @@ import CommandLineKit
 import Foundation
 import GAN
 import NN
+import Voxels
 
 /// `voxgan-train`: the training run.
 enum TrainCommand {
@@ -53,7 +54,7 @@ enum TrainCommand {
 
         // 1. The run folder: a new run never goes into an old run's folder, a resume needs one.
         let resume = options.flag("resume")
-        if !resume { try makeRunFolder(out) }
+        if !resume { try OutputPath.makeFolder(out) }
         let checkpoints = Checkpoint.list(in: out)
         if !resume, let newest = checkpoints.first {
             throw CommandFailure("\(out) already holds a run (newest \(newest)); add --resume to continue it, or choose another --out")

@@ -11,7 +11,7 @@ enum OutputFile {
     /// a folder and is writable, and `path` itself is not a folder. Run before generating or
     /// reading anything, so a typo fails in milliseconds, not after minutes of work.
     static func checkWritable(_ path: String) throws {
-        let folder = folderOf(OutputPath.resolvingLinks(path))
+        let folder = OutputPath.folder(of: OutputPath.resolvingLinks(path))
         var status = stat()
         guard stat(folder, &status) == 0 else {
             throw CommandFailure("cannot write \(path): \(reason(errno, folder: folder))")
@@ -43,7 +43,7 @@ enum OutputFile {
             try writeInPlace(bytes, to: target, named: path)
             return
         }
-        let folder = folderOf(target)
+        let folder = OutputPath.folder(of: target)
         let temporary = folder + "/.\((target as NSString).lastPathComponent).tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
@@ -66,7 +66,7 @@ enum OutputFile {
     private static func writeInPlace(_ bytes: [UInt8], to target: String, named path: String) throws {
         let descriptor = open(target, O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw CommandFailure("cannot write \(path): \(reason(errno, folder: folderOf(target)))")
+            throw CommandFailure("cannot write \(path): \(reason(errno, folder: OutputPath.folder(of: target)))")
         }
         // A reader that goes away is a failed write to report, not a silent SIGPIPE death.
         let previous = signal(SIGPIPE, SIG_IGN)
@@ -74,26 +74,8 @@ enum OutputFile {
         let failure = OutputPath.writeAll(bytes, to: descriptor)
         let closeFailure = close(descriptor) == 0 ? nil : errno
         if let code = failure ?? closeFailure {
-            throw CommandFailure("cannot write \(path): \(reason(code, folder: folderOf(target)))")
+            throw CommandFailure("cannot write \(path): \(reason(code, folder: OutputPath.folder(of: target)))")
         }
-    }
-
-    /// Creates the folder `path` (and its parents); one line naming it on failure.
-    static func makeFolder(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path,
-                                                    withIntermediateDirectories: true)
-        } catch {
-            var status = stat()
-            let failure = stat(path, &status) == 0 ? "a file of that name exists"
-                : "cannot create it (the path or permissions do not allow it)"
-            throw CommandFailure("cannot write to folder \(path): \(failure)")
-        }
-    }
-
-    private static func folderOf(_ path: String) -> String {
-        let folder = (path as NSString).deletingLastPathComponent
-        return folder.isEmpty ? "." : folder
     }
 
     /// The system's reason in lower case, with "no such file" said as the folder it is.
