@@ -46,44 +46,54 @@ public enum OutputPath {
         defer { unlink(temporary) }
         try body(temporary)
         if isSpecialFile(target) {
-            try copy(temporary, into: target, named: path)
+            guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: temporary)) else {
+                throw Failure(description: "cannot write \(path): cannot read back the new file")
+            }
+            try writeInto(target, [UInt8](bytes), named: path)
             return
         }
         let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0, fsync(descriptor) == 0 || errno == EINVAL else {
-            let reason = systemReason(errno)
+            let code = errno
             if descriptor >= 0 { close(descriptor) }
-            throw Failure(description: "\(path): cannot write: \(reason)")
+            throw failure(path, code, target: target)
         }
         close(descriptor)
-        guard rename(temporary, target) == 0 else {
-            throw Failure(description: "\(path): cannot move the new file into place: "
-                          + systemReason(errno))
+        guard rename(temporary, target) == 0 else { throw failure(path, errno, target: target) }
+    }
+
+    /// Writes `bytes` as the whole file at `path`, by the rules of `write(to:_:)`, without
+    /// the round trip through a temporary file for a special target.
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        let target = resolvingLinks(path)
+        if isSpecialFile(target) {
+            try writeInto(target, bytes, named: path)
+            return
+        }
+        try write(to: path) { temporary in
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw failure(path, errno, target: target) }
+            let code = writeAll(bytes, to: descriptor)
+            close(descriptor)
+            if let code { throw failure(path, code, target: target) }
         }
     }
 
-    /// Copies the file at `source` into the existing special file `target`; a short write is
-    /// an error (a full device, a closed pipe).
-    private static func copy(_ source: String, into target: String, named path: String) throws {
-        let bytes: [UInt8]
-        do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: source)))
-        } catch {
-            throw Failure(description: "\(path): cannot read back the written file")
-        }
+    /// Writes into an existing FIFO, device or socket as it is; a short write is an error (a
+    /// full device, a closed pipe).
+    private static func writeInto(_ target: String, _ bytes: [UInt8], named path: String) throws {
         let descriptor = open(target, O_WRONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw Failure(description: "\(path): cannot write: \(systemReason(errno))")
-        }
+        guard descriptor >= 0 else { throw failure(path, errno, target: target) }
         let previous = signal(SIGPIPE, SIG_IGN)    // a closed pipe is a failed write, not a death
         defer { signal(SIGPIPE, previous) }
-        if let failure = writeAll(bytes, to: descriptor) {
-            close(descriptor)
-            throw Failure(description: "\(path): cannot write: \(systemReason(failure))")
-        }
-        guard close(descriptor) == 0 else {
-            throw Failure(description: "\(path): cannot write: \(systemReason(errno))")
-        }
+        let code = writeAll(bytes, to: descriptor)
+        let closeCode = close(descriptor) == 0 ? nil : errno
+        if let code = code ?? closeCode { throw failure(path, code, target: target) }
+    }
+
+    /// "cannot write PATH: REASON", the reason naming the target's folder where it is at fault.
+    private static func failure(_ path: String, _ code: Int32, target: String) -> Failure {
+        Failure(description: "cannot write \(path): \(reason(code, folder: folder(of: target)))")
     }
 
     /// Writes every byte to `descriptor`, retrying after signals; the errno of the first
@@ -128,6 +138,17 @@ public enum OutputPath {
                               + systemReason(errno))
             }
             prefix += "/"
+        }
+    }
+
+    /// The system's reason in lower case, with "no such file" said as the folder it is.
+    public static func reason(_ code: Int32, folder: String) -> String {
+        switch code {
+        case ENOENT: return "no such folder '\(folder)'"
+        case ENOTDIR: return "a part of '\(folder)' is not a folder"
+        case EACCES, EPERM: return "permission denied"
+        case EISDIR: return "it is a folder"
+        default: return systemReason(code)
         }
     }
 
