@@ -1,5 +1,5 @@
 // Finite-difference checks for what the golden file does not cover: biases, odd kernel sizes,
-// strides and paddings, non-cubic inputs, other leaky slopes.
+// strides and paddings, non-cubic inputs, other leaky slopes, batch norm with a fused activation.
 import NN
 import XCTest
 
@@ -94,6 +94,15 @@ final class GradientCheckTests: XCTestCase {
 
     func testBatchNormTrainingWithLargeBatch() {
         check(BatchNorm3d(channels: 3), inputShape: [5, 3, 2, 3, 2])
+    }
+
+    func testBatchNormWithFusedReLU() {
+        check(BatchNorm3d(channels: 3, activation: .relu), inputShape: [5, 3, 2, 3, 2])
+    }
+
+    func testBatchNormWithFusedLeakyReLU() {
+        check(BatchNorm3d(channels: 3, activation: .leakyReLU(slope: 0.2)),
+              inputShape: [5, 3, 2, 3, 2])
     }
 
     func testSplitMix64MatchesTheDocumentedAlgorithm() {
