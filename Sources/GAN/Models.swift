@@ -106,8 +106,8 @@ public struct ConvolutionBlock {
 /// G: z (N × zDim × 1 × 1 × 1) → probabilities (N × 1 × R × R × R).
 ///
 /// ConvTranspose3d k4 s2 (padding 0 for the first layer, 1³ → 4³; padding 1 after, doubling
-/// the side), BatchNorm3d + ReLU between layers, sigmoid at the end. The output axes D, H, W
-/// are the voxel grid's x, y, z (+y up).
+/// the side), BatchNorm3d + ReLU between layers (one fused layer), sigmoid at the end. The
+/// output axes D, H, W are the voxel grid's x, y, z (+y up).
 public final class Generator {
 
     public let config: GeneratorConfig
@@ -128,8 +128,8 @@ public final class Generator {
                                        bias: bias)
             layers.append(conv)
             let isLast = index == widths.count - 2
-            let bn = isLast ? nil : BatchNorm3d(channels: widths[index + 1])
-            if let bn { layers += [bn, ReLU()] }
+            let bn = isLast ? nil : BatchNorm3d(channels: widths[index + 1], activation: .relu)
+            if let bn { layers.append(bn) }
             blocks.append(ConvolutionBlock(convolution: conv, batchNorm: bn))
         }
         self.blocks = blocks
@@ -185,8 +185,8 @@ public final class Generator {
 /// D: grids (N × 1 × R × R × R, values in [0, 1]) → one logit per sample (N × 1 × 1 × 1 × 1).
 ///
 /// Conv3d k4 s2 p1 halving the side down to 4³, LeakyReLU(0.2) after each (with BatchNorm3d
-/// before it on all but the first layer when `batchNorm`), then Conv3d k4 s1 p0 to 1³.
-/// No sigmoid: the loss takes logits.
+/// before it, as one fused layer, on all but the first when `batchNorm`), then Conv3d k4 s1 p0
+/// to 1³. No sigmoid: the loss takes logits.
 public final class Discriminator {
 
     public let config: DiscriminatorConfig
@@ -203,9 +203,11 @@ public final class Discriminator {
             let conv = Conv3d(inputChannels: widths[index], outputChannels: widths[index + 1],
                               kernelSize: 4, stride: 2, padding: 1, bias: config.bias)
             layers.append(conv)
-            let bn = (config.batchNorm && index > 0) ? BatchNorm3d(channels: widths[index + 1]) : nil
-            if let bn { layers.append(bn) }
-            layers.append(LeakyReLU(slope: config.leakySlope))
+            let bn = (config.batchNorm && index > 0)
+                ? BatchNorm3d(channels: widths[index + 1],
+                              activation: .leakyReLU(slope: config.leakySlope))
+                : nil
+            layers.append(bn ?? LeakyReLU(slope: config.leakySlope) as Layer)
             blocks.append(ConvolutionBlock(convolution: conv, batchNorm: bn))
         }
         let last = Conv3d(inputChannels: widths.last!, outputChannels: 1, kernelSize: 4,
