@@ -8,8 +8,9 @@
 /// - output `y`: N × Cout × oD × oH × oW with `o = floor((i + 2p − k)/s) + 1`
 ///
 /// Per sample, `y[n] = W · unfold(x[n])` with W viewed as Cout × (Cin·k³). The unfolded matrix
-/// exists for one sample per worker thread at a time, or for a small group of samples side by
-/// side when their outputs are small (`SideBySide`), never for the whole batch of a 64³ model.
+/// never exists whole: each worker unfolds one cache-sized slab of channels at a time
+/// (`multiplyUnfolded`), for one sample or for a small group of samples side by side when their
+/// outputs are small (`SideBySide`).
 public final class Conv3d: Layer {
 
     public let inputChannels: Int
@@ -71,26 +72,25 @@ public final class Conv3d: Layer {
                           b: wData, ldb: rows, c: yData, ldc: cout)
             }
         } else {
-            // 1. Per group of samples side by side: unfold each into its slice of the columns,
-            //    then Y (Cout × S·L) = W (Cout×K) · columns (K × S·L), scattered to y[n].
+            // 1. Per group of samples side by side: Y (Cout × S·L) = W (Cout×K) · columns (K × S·L),
+            //    one slab of unfolded channels at a time, then scattered to y[n].
             let workers = ComputeThreads.workers(for: batch)
-            let group = SideBySide.samples(rows: rows, columns: columns,
+            let group = SideBySide.samples(columns: columns,
                                            available: (batch + workers - 1) / workers)
-            workspace.reserve(workers: workers, columns: rows * columns * group,
+            workspace.reserve(workers: workers, slab: g.slabScratchSize(count: group),
                               products: group > 1 ? cout * columns * group : 0)
-            let (columnBuffers, products) = (workspace.columnPointers, workspace.productPointers)
+            let (scratches, products) = (workspace.slabPointers, workspace.productPointers)
             let run = { (worker: Int, samples: Range<Int>) in
                 let groupStarts = Swift.stride(from: samples.lowerBound, to: samples.upperBound,
                                                by: group)
                 for first in groupStarts {
                     let count = min(group, samples.upperBound - first)
-                    let width = count * columns
-                    g.unfold(volumes: xData + first * g.volumeSize, count: count,
-                             into: columnBuffers[worker])
                     let y = yData + first * cout * columns
-                    BLAS.gemm(m: cout, n: width, k: rows, a: wData, lda: rows,
-                              b: columnBuffers[worker], ldb: width,
-                              c: count == 1 ? y : products[worker], ldc: width)
+                    g.multiplyUnfolded(xData + first * g.volumeSize, count: count,
+                                       scratch: scratches[worker],
+                                       product: (UnsafePointer(wData), cout,
+                                                 count == 1 ? y : products[worker]),
+                                       weightGradient: nil)
                     if count > 1 {
                         SideBySide.scatter(products[worker], channels: cout, length: columns,
                                            count: count, into: y)
@@ -139,14 +139,12 @@ public final class Conv3d: Layer {
         } else {
             let workers = ComputeThreads.workers(for: batch)
             let weightCount = weight.value.count
-            let group = SideBySide.samples(rows: rows, columns: columns,
+            let group = SideBySide.samples(columns: columns,
                                            available: (batch + workers - 1) / workers)
-            workspace.reserve(workers: workers, columns: rows * columns * group,
-                              columnGradients: needsInputGradient ? rows * columns * group : 0,
+            workspace.reserve(workers: workers, slab: g.slabScratchSize(count: group),
                               weightGradients: weightCount,
                               products: group > 1 ? cout * columns * group : 0)
-            let columnBuffers = workspace.columnPointers
-            let columnGradients = workspace.columnGradientPointers
+            let scratches = workspace.slabPointers
             let weightGradients = workspace.weightGradientPointers
             let products = workspace.productPointers
             let run = { (worker: Int, samples: Range<Int>) in
@@ -157,22 +155,17 @@ public final class Conv3d: Layer {
                                                by: group)
                 for first in groupStarts {
                     let count = min(group, samples.upperBound - first)
-                    let width = count * columns
-                    g.unfold(volumes: xData + first * g.volumeSize, count: count,
-                             into: columnBuffers[worker])
                     // dY of the group as Cout × S·L, side by side like the columns.
                     let dyGroup = SideBySide.group(dyData + first * cout * columns, channels: cout,
                                                    length: columns, count: count,
                                                    scratch: products[worker])
-                    BLAS.gemm(transposeB: true, m: cout, n: rows, k: width, a: dyGroup,
-                              lda: width, b: columnBuffers[worker], ldb: width, beta: 1,
-                              c: dW, ldc: rows)
+                    g.multiplyUnfolded(xData + first * g.volumeSize, count: count,
+                                       scratch: scratches[worker], product: nil,
+                                       weightGradient: (dyGroup, cout, dW))
                     if needsInputGradient {
-                        BLAS.gemm(transposeA: true, m: rows, n: width, k: cout, a: wData,
-                                  lda: rows, b: dyGroup, ldb: width, c: columnGradients[worker],
-                                  ldc: width)
-                        g.fold(sideBySide: columnGradients[worker], count: count,
-                               into: dxData + first * g.volumeSize)
+                        g.foldProduct(weights: wData, inner: cout, sideBySide: dyGroup,
+                                      count: count, scratch: scratches[worker],
+                                      into: dxData + first * g.volumeSize)
                     }
                 }
             }
@@ -203,27 +196,20 @@ public final class Conv3d: Layer {
 /// Per-worker scratch buffers, grown on demand and kept for the layer's lifetime.
 struct Workspace {
 
-    private var columnBuffers: [Tensor] = []
-    private var columnGradientBuffers: [Tensor] = []
+    private var slabBuffers: [Tensor] = []
     private var weightGradientBuffers: [Tensor] = []
     private var productBuffers: [Tensor] = []
 
-    var columnPointers: [UnsafeMutablePointer<Float>] { columnBuffers.map { $0.data } }
-    var columnGradientPointers: [UnsafeMutablePointer<Float>] {
-        columnGradientBuffers.map { $0.data }
-    }
+    /// A slab of unfolded rows or of a product waiting to be folded (`slabScratchSize`).
+    var slabPointers: [UnsafeMutablePointer<Float>] { slabBuffers.map { $0.data } }
     var weightGradientPointers: [UnsafeMutablePointer<Float>] {
         weightGradientBuffers.map { $0.data }
     }
     /// Channels × S·L matrices: a group's inputs, outputs or gradients side by side.
     var productPointers: [UnsafeMutablePointer<Float>] { productBuffers.map { $0.data } }
 
-    mutating func reserve(workers: Int, columns: Int, columnGradients: Int = 0,
-                          weightGradients: Int = 0, products: Int = 0) {
-        Self.grow(&columnBuffers, workers: workers, size: columns)
-        if columnGradients > 0 {
-            Self.grow(&columnGradientBuffers, workers: workers, size: columnGradients)
-        }
+    mutating func reserve(workers: Int, slab: Int, weightGradients: Int = 0, products: Int = 0) {
+        Self.grow(&slabBuffers, workers: workers, size: slab)
         if weightGradients > 0 {
             Self.grow(&weightGradientBuffers, workers: workers, size: weightGradients)
         }
@@ -237,23 +223,18 @@ struct Workspace {
 }
 
 /// Several samples in one matrix product. At 4³ and 8³ a sample's product has only 64 or 512
-/// columns, too few for sgemm to repay packing the weights, so a worker unfolds a group of S
-/// samples side by side (K × S·L) and runs one product for the group.
+/// columns, too few for sgemm to repay packing the weights, so a worker puts a group of S
+/// samples side by side (K × S·L) and runs one product per slab for the group.
 enum SideBySide {
 
     /// Columns (S·L) a group aims at; sgemm runs near its full rate from about here.
     static let targetColumns = 512
 
-    /// Cap on a worker's unfolded group, in floats (16 MB), so the 64³ models' layers never
-    /// hold more than a few samples unfolded.
-    static let maximumColumnFloats = 1 << 22
-
-    /// Samples per group for a layer whose unfolded sample is `rows` × `columns`, when a
-    /// worker has `available` samples.
-    static func samples(rows: Int, columns: Int, available: Int) -> Int {
-        let byWidth = targetColumns / max(1, columns)
-        let byMemory = maximumColumnFloats / max(1, rows * columns)
-        return max(1, min(available, byWidth, byMemory))
+    /// Samples per group for a layer with `columns` output voxels per sample, when a worker
+    /// has `available` samples. (Memory does not limit the group: only one slab of its
+    /// unfolded matrix exists at a time.)
+    static func samples(columns: Int, available: Int) -> Int {
+        max(1, min(available, targetColumns / max(1, columns)))
     }
 
     /// target (C × count·L)[c, s·L + l] = source (count × C × L)[s, c, l].

@@ -78,26 +78,23 @@ public final class ConvTranspose3d: Layer {
             }
         } else {
             // 1. Per group of samples side by side: columns (Cout·k³ × S·L) = Wᵀ · X (Cin × S·L),
-            //    then each sample's slice is folded into y[n].
+            //    folded into y[n] one slab of output channels at a time.
             let workers = ComputeThreads.workers(for: batch)
-            let group = SideBySide.samples(rows: rows, columns: columns,
+            let group = SideBySide.samples(columns: columns,
                                            available: (batch + workers - 1) / workers)
-            workspace.reserve(workers: workers, columns: rows * columns * group,
+            workspace.reserve(workers: workers, slab: g.slabScratchSize(count: group),
                               products: group > 1 ? cin * columns * group : 0)
-            let (columnBuffers, products) = (workspace.columnPointers, workspace.productPointers)
+            let (scratches, products) = (workspace.slabPointers, workspace.productPointers)
             let run = { (worker: Int, samples: Range<Int>) in
                 let groupStarts = Swift.stride(from: samples.lowerBound, to: samples.upperBound,
                                                by: group)
                 for first in groupStarts {
                     let count = min(group, samples.upperBound - first)
-                    let width = count * columns
                     let xGroup = SideBySide.group(xData + first * cin * columns, channels: cin,
                                                   length: columns, count: count,
                                                   scratch: products[worker])
-                    BLAS.gemm(transposeA: true, m: rows, n: width, k: cin, a: wData, lda: rows,
-                              b: xGroup, ldb: width, c: columnBuffers[worker], ldc: width)
-                    g.fold(sideBySide: columnBuffers[worker], count: count,
-                           into: yData + first * g.volumeSize)
+                    g.foldProduct(weights: wData, inner: cin, sideBySide: xGroup, count: count,
+                                  scratch: scratches[worker], into: yData + first * g.volumeSize)
                 }
             }
             if workers == 1 { BLAS.withAllThreads { run(0, 0..<batch) } }
@@ -144,14 +141,14 @@ public final class ConvTranspose3d: Layer {
         } else {
             let workers = ComputeThreads.workers(for: batch)
             let weightCount = weight.value.count
-            let group = SideBySide.samples(rows: rows, columns: columns,
+            let group = SideBySide.samples(columns: columns,
                                            available: (batch + workers - 1) / workers)
             // Products hold the group's x and, after it, its dx (Cin × S·L each).
             let productSize = cin * columns * group
-            workspace.reserve(workers: workers, columns: rows * columns * group,
+            workspace.reserve(workers: workers, slab: g.slabScratchSize(count: group),
                               weightGradients: weightCount,
                               products: group > 1 ? 2 * productSize : 0)
-            let columnBuffers = workspace.columnPointers
+            let scratches = workspace.slabPointers
             let weightGradients = workspace.weightGradientPointers
             let products = workspace.productPointers
             let run = { (worker: Int, samples: Range<Int>) in
@@ -161,23 +158,19 @@ public final class ConvTranspose3d: Layer {
                                                by: group)
                 for first in groupStarts {
                     let count = min(group, samples.upperBound - first)
-                    let width = count * columns
-                    let unfolded = columnBuffers[worker]
-                    g.unfold(volumes: dyData + first * g.volumeSize, count: count, into: unfolded)
                     let xGroup = SideBySide.group(xData + first * cin * columns, channels: cin,
                                                   length: columns, count: count,
                                                   scratch: products[worker])
-                    BLAS.gemm(transposeB: true, m: cin, n: rows, k: width, a: xGroup, lda: width,
-                              b: unfolded, ldb: width, beta: 1, c: dW, ldc: rows)
-                    if needsInputGradient {
-                        let dx = dxData + first * cin * columns
-                        let dxGroup = count == 1 ? dx : products[worker] + productSize
-                        BLAS.gemm(m: cin, n: width, k: rows, a: wData, lda: rows, b: unfolded,
-                                  ldb: width, c: dxGroup, ldc: width)
-                        if count > 1 {
-                            SideBySide.scatter(dxGroup, channels: cin, length: columns,
-                                               count: count, into: dx)
-                        }
+                    let dx = dxData + first * cin * columns
+                    let dxGroup = count == 1 ? dx : products[worker] + productSize
+                    g.multiplyUnfolded(dyData + first * g.volumeSize, count: count,
+                                       scratch: scratches[worker],
+                                       product: needsInputGradient
+                                           ? (UnsafePointer(wData), cin, dxGroup) : nil,
+                                       weightGradient: (xGroup, cin, dW))
+                    if needsInputGradient && count > 1 {
+                        SideBySide.scatter(dxGroup, channels: cin, length: columns, count: count,
+                                           into: dx)
                     }
                 }
             }

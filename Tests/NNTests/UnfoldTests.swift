@@ -108,4 +108,101 @@ final class UnfoldTests: XCTestCase {
         check(ConvolutionGeometry(channels: 1, inputExtent: SIMD3(3, 3, 3), kernel: 2, stride: 1,
                                   padding: 2))
     }
+
+    /// The slab-at-a-time products equal the whole-matrix ones: P = A·U, dW += B·Uᵀ and
+    /// fold(Aᵀ·B), for 5 channels in slabs of 2 (the last one partial), 2 samples side by side.
+    func testSlabProductsMatchWholeMatrixProducts() {
+        for g in [ConvolutionGeometry(channels: 5, inputExtent: SIMD3(4, 6, 8), kernel: 4,
+                                      stride: 2, padding: 1),
+                  ConvolutionGeometry(channels: 5, inputExtent: SIMD3(5, 4, 3), kernel: 3,
+                                      stride: 1, padding: 1)] {
+            checkSlabProducts(g, count: 2)
+        }
+    }
+
+    private func checkSlabProducts(_ g: ConvolutionGeometry, count: Int,
+                                   file: StaticString = #filePath, line: UInt = #line) {
+        var random = SplitMix64(seed: 9)
+        func values(_ n: Int) -> [Float] { (0..<n).map { _ in Float(random.normal()) } }
+        let (m, width) = (3, count * g.columns)
+        let volumes = values(count * g.volumeSize)
+        let weights = values(m * g.rows)
+        let outer = values(m * width)
+        let taps = g.kernel * g.kernel * g.kernel
+        let budget = 2 * taps * width
+        XCTAssertEqual(g.slabChannels(count: count, budget: budget), 2)
+
+        // Whole matrices, by definition.
+        var unfolded = [Float](repeating: 0, count: g.rows * width)
+        for s in 0..<count {
+            let one = unfoldByDefinition(g, Array(volumes[(s * g.volumeSize)...]
+                                                    .prefix(g.volumeSize)))
+            for row in 0..<g.rows {
+                for column in 0..<g.columns {
+                    unfolded[row * width + s * g.columns + column] = one[row * g.columns + column]
+                }
+            }
+        }
+        var product = [Float](repeating: 0, count: m * width)
+        var gradient = [Float](repeating: 0.5, count: m * g.rows)
+        var transposed = [Float](repeating: 0, count: g.rows * width)  // Aᵀ · B
+        for i in 0..<m {
+            for row in 0..<g.rows {
+                for column in 0..<width {
+                    product[i * width + column] += weights[i * g.rows + row]
+                        * unfolded[row * width + column]
+                    gradient[i * g.rows + row] += outer[i * width + column]
+                        * unfolded[row * width + column]
+                    transposed[row * width + column] += weights[i * g.rows + row]
+                        * outer[i * width + column]
+                }
+            }
+        }
+        var expectedFold = [Float](repeating: 0, count: count * g.volumeSize)
+        transposed.withUnsafeBufferPointer { t in
+            expectedFold.withUnsafeMutableBufferPointer {
+                g.fold(sideBySide: t.baseAddress!, count: count, into: $0.baseAddress!)
+            }
+        }
+
+        // In slabs.
+        var scratch = [Float](repeating: .nan, count: g.slabScratchSize(count: count,
+                                                                         budget: budget))
+        var slabProduct = [Float](repeating: .nan, count: m * width)
+        var slabGradient = [Float](repeating: 0.5, count: m * g.rows)
+        var slabFold = [Float](repeating: .nan, count: count * g.volumeSize)
+        volumes.withUnsafeBufferPointer { v in
+            weights.withUnsafeBufferPointer { w in
+                outer.withUnsafeBufferPointer { b in
+                    scratch.withUnsafeMutableBufferPointer { s in
+                        slabProduct.withUnsafeMutableBufferPointer { p in
+                            slabGradient.withUnsafeMutableBufferPointer { d in
+                                g.multiplyUnfolded(v.baseAddress!, count: count,
+                                                   scratch: s.baseAddress!,
+                                                   product: (w.baseAddress!, m, p.baseAddress!),
+                                                   weightGradient: (b.baseAddress!, m,
+                                                                    d.baseAddress!),
+                                                   budget: budget)
+                            }
+                        }
+                        slabFold.withUnsafeMutableBufferPointer {
+                            g.foldProduct(weights: w.baseAddress!, inner: m,
+                                          sideBySide: b.baseAddress!, count: count,
+                                          scratch: s.baseAddress!, into: $0.baseAddress!,
+                                          budget: budget)
+                        }
+                    }
+                }
+            }
+        }
+        for (name, got, expected) in [("A·U", slabProduct, product),
+                                      ("B·Uᵀ", slabGradient, gradient),
+                                      ("fold(Aᵀ·B)", slabFold, expectedFold)] {
+            for index in expected.indices {
+                XCTAssertEqual(got[index], expected[index],
+                               accuracy: 1e-4 * max(1, abs(expected[index])),
+                               "\(name) at \(index)", file: file, line: line)
+            }
+        }
+    }
 }
