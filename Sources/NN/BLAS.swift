@@ -37,6 +37,15 @@ public enum BLAS {
                     beta, c, blasint(ldc))
     }
 
+    /// y (n) = op(A) · x with A (m×n if `transposeA`, else n×m) row-major with row stride `lda`.
+    @inline(__always)
+    public static func gemv(transposeA: Bool, m: Int, n: Int, a: UnsafePointer<Float>, lda: Int,
+                            x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        cblas_sgemv(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                    blasint(transposeA ? m : n), blasint(transposeA ? n : m), 1, a, blasint(lda),
+                    x, 1, 0, y, 1)
+    }
+
     /// Runs single-sample work with all compute threads given to OpenBLAS.
     public static func withAllThreads<T>(_ body: () -> T) -> T {
         setThreads(ComputeThreads.count)

@@ -65,11 +65,12 @@ public final class Conv3d: Layer {
         let (cout, rows, columns) = (outputChannels, g.rows, g.columns)
 
         if g.isFullyConnected {
-            // 1. The unfolded sample is the sample itself: one product for the whole batch,
-            //    Y (N×Cout) = X (N×K) · Wᵀ.
-            BLAS.withAllThreads {
-                BLAS.gemm(transposeB: true, m: batch, n: cout, k: rows, a: xData, lda: rows,
-                          b: wData, ldb: rows, c: yData, ldc: cout)
+            // 1. The unfolded sample is the sample itself: Y (N×Cout) = X (N×K) · Wᵀ, one
+            //    product per worker's samples.
+            ComputeThreads.distribute(batch) { _, samples in
+                BLAS.gemm(transposeB: true, m: samples.count, n: cout, k: rows,
+                          a: xData + samples.lowerBound * rows, lda: rows, b: wData, ldb: rows,
+                          c: yData + samples.lowerBound * cout, ldc: cout)
             }
         } else {
             // 1. Per group of samples side by side: Y (Cout × S·L) = W (Cout×K) · columns (K × S·L),
@@ -97,8 +98,7 @@ public final class Conv3d: Layer {
                     }
                 }
             }
-            if workers == 1 { BLAS.withAllThreads { run(0, 0..<batch) } }
-            else { ComputeThreads.parallelRanges(batch, run) }
+            ComputeThreads.distribute(batch, run)
         }
 
         // 2. Bias, broadcast over every output voxel.
@@ -127,13 +127,19 @@ public final class Conv3d: Layer {
         let dxData = inputGradient.data
 
         if g.isFullyConnected {
-            // dW (Cout×K) += dYᵀ (Cout×N) · X (N×K);  dX (N×K) = dY (N×Cout) · W (Cout×K).
-            BLAS.withAllThreads {
-                BLAS.gemm(transposeA: true, m: cout, n: rows, k: batch, a: dyData, lda: cout,
-                          b: xData, ldb: rows, beta: 1, c: weight.gradient.data, ldc: rows)
-                if needsInputGradient {
-                    BLAS.gemm(m: batch, n: rows, k: cout, a: dyData, lda: cout, b: wData,
-                              ldb: rows, c: dxData, ldc: rows)
+            // dW (Cout×K) += dYᵀ (Cout×N) · X (N×K), the workers taking column ranges of dW;
+            // dX (N×K) = dY (N×Cout) · W (Cout×K), the workers taking samples.
+            let dW = weight.gradient.data
+            ComputeThreads.distribute(rows) { _, part in
+                BLAS.gemm(transposeA: true, m: cout, n: part.count, k: batch, a: dyData,
+                          lda: cout, b: xData + part.lowerBound, ldb: rows, beta: 1,
+                          c: dW + part.lowerBound, ldc: rows)
+            }
+            if needsInputGradient {
+                ComputeThreads.distribute(batch) { _, samples in
+                    BLAS.gemm(m: samples.count, n: rows, k: cout,
+                              a: dyData + samples.lowerBound * cout, lda: cout, b: wData,
+                              ldb: rows, c: dxData + samples.lowerBound * rows, ldc: rows)
                 }
             }
         } else {
@@ -169,8 +175,7 @@ public final class Conv3d: Layer {
                     }
                 }
             }
-            if workers == 1 { BLAS.withAllThreads { run(0, 0..<batch) } }
-            else { ComputeThreads.parallelRanges(batch, run) }
+            ComputeThreads.distribute(batch, run)
             let dW = weight.gradient.data
             for worker in 0..<workers {
                 let partial = weightGradients[worker]

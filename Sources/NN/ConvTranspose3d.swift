@@ -71,10 +71,21 @@ public final class ConvTranspose3d: Layer {
         let (cin, rows, columns) = (inputChannels, g.rows, g.columns)
 
         if g.isFullyConnected {
-            // 1. A 1³ input scattering a whole k³ block: Y (N×Cout·k³) = X (N×Cin) · W.
-            BLAS.withAllThreads {
-                BLAS.gemm(m: batch, n: rows, k: cin, a: xData, lda: cin, b: wData, ldb: rows,
-                          c: yData, ldc: rows)
+            // 1. A 1³ input scattering a whole k³ block: Y (N×Cout·k³) = X (N×Cin) · W, one
+            //    product per worker's samples. For one or two samples a matrix-vector product
+            //    each, because sgemm would copy all of W (13 MB in the 32³ generator) into its
+            //    packed layout to use it for one or two rows.
+            ComputeThreads.distribute(batch) { _, samples in
+                if samples.count <= 2 {
+                    for n in samples {
+                        BLAS.gemv(transposeA: true, m: cin, n: rows, a: wData, lda: rows,
+                                  x: xData + n * cin, y: yData + n * rows)
+                    }
+                } else {
+                    BLAS.gemm(m: samples.count, n: rows, k: cin,
+                              a: xData + samples.lowerBound * cin, lda: cin, b: wData, ldb: rows,
+                              c: yData + samples.lowerBound * rows, ldc: rows)
+                }
             }
         } else {
             // 1. Per group of samples side by side: columns (Cout·k³ × S·L) = Wᵀ · X (Cin × S·L),
@@ -97,8 +108,7 @@ public final class ConvTranspose3d: Layer {
                                   scratch: scratches[worker], into: yData + first * g.volumeSize)
                 }
             }
-            if workers == 1 { BLAS.withAllThreads { run(0, 0..<batch) } }
-            else { ComputeThreads.parallelRanges(batch, run) }
+            ComputeThreads.distribute(batch, run)
         }
 
         // 2. Bias, broadcast over every output voxel.
@@ -129,13 +139,19 @@ public final class ConvTranspose3d: Layer {
         let dxData = inputGradient.data
 
         if g.isFullyConnected {
-            // dW (Cin×Cout·k³) += Xᵀ (Cin×N) · dY (N×Cout·k³);  dX (N×Cin) = dY · Wᵀ.
-            BLAS.withAllThreads {
-                BLAS.gemm(transposeA: true, m: cin, n: rows, k: batch, a: xData, lda: cin,
-                          b: dyData, ldb: rows, beta: 1, c: weight.gradient.data, ldc: rows)
-                if needsInputGradient {
-                    BLAS.gemm(transposeB: true, m: batch, n: cin, k: rows, a: dyData, lda: rows,
-                              b: wData, ldb: rows, c: dxData, ldc: cin)
+            // dW (Cin×Cout·k³) += Xᵀ (Cin×N) · dY (N×Cout·k³), the workers taking column
+            // ranges of dW;  dX (N×Cin) = dY · Wᵀ, the workers taking samples.
+            let dW = weight.gradient.data
+            ComputeThreads.distribute(rows) { _, part in
+                BLAS.gemm(transposeA: true, m: cin, n: part.count, k: batch, a: xData, lda: cin,
+                          b: dyData + part.lowerBound, ldb: rows, beta: 1,
+                          c: dW + part.lowerBound, ldc: rows)
+            }
+            if needsInputGradient {
+                ComputeThreads.distribute(batch) { _, samples in
+                    BLAS.gemm(transposeB: true, m: samples.count, n: cin, k: rows,
+                              a: dyData + samples.lowerBound * rows, lda: rows, b: wData,
+                              ldb: rows, c: dxData + samples.lowerBound * cin, ldc: cin)
                 }
             }
         } else {
@@ -174,8 +190,7 @@ public final class ConvTranspose3d: Layer {
                     }
                 }
             }
-            if workers == 1 { BLAS.withAllThreads { run(0, 0..<batch) } }
-            else { ComputeThreads.parallelRanges(batch, run) }
+            ComputeThreads.distribute(batch, run)
             let dW = weight.gradient.data
             for worker in 0..<workers {
                 let partial = weightGradients[worker]

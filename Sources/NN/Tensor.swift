@@ -117,6 +117,20 @@ public enum ComputeThreads {
         }
     }
 
+    /// Runs `body(worker, range)` over `0..<total`: split among the workers when there are
+    /// several threads and items, else as one range with OpenBLAS using every thread. Layers go
+    /// through here so that within a pass only one kind of parallelism runs, and a batch keeps
+    /// to one kind from layer to layer (an idle OpenBLAS thread spins for a while and would
+    /// take a worker's core).
+    public static func distribute(_ total: Int,
+                                  _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
+        if workers(for: total) == 1 {
+            BLAS.withAllThreads { if total > 0 { body(0, 0..<total) } }
+        } else {
+            parallelRanges(total, body)
+        }
+    }
+
     /// The number of workers `parallelRanges` uses for `total` items.
     public static func workers(for total: Int) -> Int { max(1, min(count, total)) }
 }
