@@ -213,12 +213,12 @@ struct Workspace {
     /// Channels × S·L matrices: a group's inputs, outputs or gradients side by side.
     var productPointers: [UnsafeMutablePointer<Float>] { productBuffers.map { $0.data } }
 
+    /// Every kind gets one buffer per worker, possibly empty, so that indexing by worker is
+    /// always valid.
     mutating func reserve(workers: Int, slab: Int, weightGradients: Int = 0, products: Int = 0) {
         Self.grow(&slabBuffers, workers: workers, size: slab)
-        if weightGradients > 0 {
-            Self.grow(&weightGradientBuffers, workers: workers, size: weightGradients)
-        }
-        if products > 0 { Self.grow(&productBuffers, workers: workers, size: products) }
+        Self.grow(&weightGradientBuffers, workers: workers, size: weightGradients)
+        Self.grow(&productBuffers, workers: workers, size: products)
     }
 
     private static func grow(_ buffers: inout [Tensor], workers: Int, size: Int) {
