@@ -13,87 +13,75 @@ final class FullyConnectedTests: XCTestCase {
 
     override func tearDown() { ComputeThreads.count = savedThreads }
 
+    /// ConvTranspose3d 1³ → 4³ is Y (N × Cout·64) = X (N × Cin) · W, with W stored Cin × Cout·64.
     func testFirstGeneratorLayerForEveryBatchSizeAndThreadCount() {
         let (cin, cout) = (6, 3)
-        let rows = cout * 64
-        for threads in [1, 2] {
-            ComputeThreads.count = threads
-            for batch in 1...5 {
-                var random = SplitMix64(seed: UInt64(batch))
-                let layer = ConvTranspose3d(inputChannels: cin, outputChannels: cout,
-                                            kernelSize: 4)
-                let w = layer.weight.value
-                for i in 0..<w.count { w.data[i] = Float(random.normal()) }
-                let x = Tensor(shape: [batch, cin, 1, 1, 1])
-                for i in 0..<x.count { x.data[i] = Float(random.normal()) }
-                let dy = Tensor(shape: [batch, cout, 4, 4, 4])
-                for i in 0..<dy.count { dy.data[i] = Float(random.normal()) }
-
-                let y = layer(x)
-                let dx = layer.backward(dy, needsInputGradient: true)!
-                for n in 0..<batch {
-                    for r in 0..<rows {
-                        var sum: Float = 0
-                        for c in 0..<cin { sum += x.data[n * cin + c] * w.data[c * rows + r] }
-                        XCTAssertEqual(y.data[n * rows + r], sum, accuracy: 1e-4,
-                                       "y, batch \(batch), \(threads) threads")
-                    }
-                    for c in 0..<cin {
-                        var sum: Float = 0
-                        for r in 0..<rows { sum += dy.data[n * rows + r] * w.data[c * rows + r] }
-                        XCTAssertEqual(dx.data[n * cin + c], sum, accuracy: 1e-3,
-                                       "dx, batch \(batch), \(threads) threads")
-                    }
-                }
-                for c in 0..<cin {
-                    for r in 0..<rows {
-                        var sum: Float = 0
-                        for n in 0..<batch { sum += x.data[n * cin + c] * dy.data[n * rows + r] }
-                        XCTAssertEqual(layer.weight.gradient.data[c * rows + r], sum,
-                                       accuracy: 1e-4, "dW, batch \(batch), \(threads) threads")
-                    }
-                }
-            }
+        check(inputShape: { [$0, cin, 1, 1, 1] }, outputWidth: cout * 64,
+              weightIsInputMajor: true) {
+            ConvTranspose3d(inputChannels: cin, outputChannels: cout, kernelSize: 4)
         }
     }
 
+    /// Conv3d 4³ → 1³ is Y (N × Cout) = X (N × Cin·64) · Wᵀ, with W stored Cout × Cin·64.
     func testLastDiscriminatorLayerForEveryBatchSizeAndThreadCount() {
         let (cin, cout) = (3, 2)
-        let rows = cin * 64
+        check(inputShape: { [$0, cin, 4, 4, 4] }, outputWidth: cout,
+              weightIsInputMajor: false) {
+            Conv3d(inputChannels: cin, outputChannels: cout, kernelSize: 4)
+        }
+    }
+
+    /// y = x·M, dx = dy·Mᵀ, dM = xᵀ·dy for batches 1–5 on 1 and 2 threads, where M is the
+    /// weight (input-major) or its transpose.
+    private func check(inputShape: (Int) -> [Int], outputWidth: Int, weightIsInputMajor: Bool,
+                       makeLayer: () -> Layer, file: StaticString = #filePath,
+                       line: UInt = #line) {
         for threads in [1, 2] {
             ComputeThreads.count = threads
             for batch in 1...5 {
-                var random = SplitMix64(seed: UInt64(10 + batch))
-                let layer = Conv3d(inputChannels: cin, outputChannels: cout, kernelSize: 4)
-                let w = layer.weight.value
-                for i in 0..<w.count { w.data[i] = Float(random.normal()) }
-                let x = Tensor(shape: [batch, cin, 4, 4, 4])
+                var random = SplitMix64(seed: UInt64(10 * threads + batch))
+                let layer = makeLayer()
+                let w = layer.parameters[0]
+                for i in 0..<w.value.count { w.value.data[i] = Float(random.normal()) }
+                let x = Tensor(shape: inputShape(batch))
                 for i in 0..<x.count { x.data[i] = Float(random.normal()) }
-                let dy = Tensor(shape: [batch, cout, 1, 1, 1])
-                for i in 0..<dy.count { dy.data[i] = Float(random.normal()) }
+                let inputWidth = x.sampleSize
+                func m(_ i: Int, _ o: Int) -> Int {
+                    weightIsInputMajor ? i * outputWidth + o : o * inputWidth + i
+                }
 
                 let y = layer(x)
+                XCTAssertEqual(y.sampleSize, outputWidth, file: file, line: line)
+                let dy = Tensor(shape: y.shape)
+                for i in 0..<dy.count { dy.data[i] = Float(random.normal()) }
                 let dx = layer.backward(dy, needsInputGradient: true)!
+                let context = "batch \(batch), \(threads) threads"
                 for n in 0..<batch {
-                    for o in 0..<cout {
+                    for o in 0..<outputWidth {
                         var sum: Float = 0
-                        for r in 0..<rows { sum += x.data[n * rows + r] * w.data[o * rows + r] }
-                        XCTAssertEqual(y.data[n * cout + o], sum, accuracy: 1e-3,
-                                       "y, batch \(batch), \(threads) threads")
+                        for i in 0..<inputWidth {
+                            sum += x.data[n * inputWidth + i] * w.value.data[m(i, o)]
+                        }
+                        XCTAssertEqual(y.data[n * outputWidth + o], sum, accuracy: 1e-3,
+                                       "y, \(context)", file: file, line: line)
                     }
-                    for r in 0..<rows {
+                    for i in 0..<inputWidth {
                         var sum: Float = 0
-                        for o in 0..<cout { sum += dy.data[n * cout + o] * w.data[o * rows + r] }
-                        XCTAssertEqual(dx.data[n * rows + r], sum, accuracy: 1e-4,
-                                       "dx, batch \(batch), \(threads) threads")
+                        for o in 0..<outputWidth {
+                            sum += dy.data[n * outputWidth + o] * w.value.data[m(i, o)]
+                        }
+                        XCTAssertEqual(dx.data[n * inputWidth + i], sum, accuracy: 1e-3,
+                                       "dx, \(context)", file: file, line: line)
                     }
                 }
-                for o in 0..<cout {
-                    for r in 0..<rows {
+                for i in 0..<inputWidth {
+                    for o in 0..<outputWidth {
                         var sum: Float = 0
-                        for n in 0..<batch { sum += dy.data[n * cout + o] * x.data[n * rows + r] }
-                        XCTAssertEqual(layer.weight.gradient.data[o * rows + r], sum,
-                                       accuracy: 1e-4, "dW, batch \(batch), \(threads) threads")
+                        for n in 0..<batch {
+                            sum += x.data[n * inputWidth + i] * dy.data[n * outputWidth + o]
+                        }
+                        XCTAssertEqual(w.gradient.data[m(i, o)], sum, accuracy: 1e-4,
+                                       "dW, \(context)", file: file, line: line)
                     }
                 }
             }
