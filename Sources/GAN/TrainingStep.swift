@@ -117,8 +117,10 @@ public final class AdversarialStep {
     /// Call after D's parameters changed, so the generator pass runs D on `fake` afresh.
     public func discriminatorDidUpdate() { discriminatorCachesHoldFake = false }
 
-    /// Zeroes G's gradients, then accumulates ∂loss_G/∂θ_G through D (D's own gradients are
-    /// overwritten as a side effect; the next discriminator pass zeroes them). Returns loss_G.
+    /// Zeroes G's gradients, then accumulates ∂loss_G/∂θ_G through D. Returns loss_G.
+    /// D's parameters are marked as not requiring gradients for the pass, so D's backward
+    /// computes only its input gradient (its weight gradients, half its backward arithmetic,
+    /// would be thrown away) and D's gradients keep what the discriminator pass left.
     @discardableResult
     public func generatorPass(fake: Tensor) -> Float {
         generator.parameters.forEach { $0.zeroGradient() }
@@ -128,6 +130,10 @@ public final class AdversarialStep {
         let (loss, gradient) = fakeLogits.withUnsafeBufferPointer {
             binaryCrossEntropyWithLogits(logits: $0, target: 1)
         }
+        let discriminatorParameters = discriminator.parameters
+        let required = discriminatorParameters.map(\.requiresGradient)
+        discriminatorParameters.forEach { $0.requiresGradient = false }
+        defer { zip(discriminatorParameters, required).forEach { $0.requiresGradient = $1 } }
         let fakeGradient = backwardThroughDiscriminator(gradient, needsInputGradient: true)!
         generator.backward(fakeGradient)
         return loss

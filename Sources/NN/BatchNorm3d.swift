@@ -176,7 +176,9 @@ public final class BatchNorm3d: Layer {
         let (dGamma, dBeta) = (weight.gradient.data, bias.gradient.data)
         let inverseStd = inverseStdBuffer.data
         let training = lastWasTraining
+        let (updatesGamma, updatesBeta) = (weight.requiresGradient, bias.requiresGradient)
         if !training && !needsInputGradient { return nil }
+        if !needsInputGradient && !updatesGamma && !updatesBeta { return nil }
 
         let perChannel = { (c: Int) in
             let scale = gamma[c] * inverseStd[c]
@@ -199,8 +201,8 @@ public final class BatchNorm3d: Layer {
                 sumG += sums.g
                 sumGXhat += sums.gXhat
             }
-            dGamma[c] += Float(sumGXhat)
-            dBeta[c] += Float(sumG)
+            if updatesGamma { dGamma[c] += Float(sumGXhat) }
+            if updatesBeta { dBeta[c] += Float(sumG) }
             guard needsInputGradient else { return }
 
             // 2. dx from the same g, recomputed from dy and x̂.

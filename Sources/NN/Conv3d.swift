@@ -117,6 +117,7 @@ public final class Conv3d: Layer {
 
     /// Backward of `y = W · unfold(x) + b`:
     ///   dW += dy[n] · unfold(x[n])ᵀ,  db += Σ dy,  dx[n] = fold(Wᵀ · dy[n]).
+    /// Parameters whose `requiresGradient` is false are skipped, with their work.
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let x = input, let g = geometry else { preconditionFailure("backward before forward") }
         precondition(dy.shape == output.shape, "Conv3d gradient shape \(dy.shape) ≠ \(output.shape)")
@@ -125,15 +126,18 @@ public final class Conv3d: Layer {
         let (xData, dyData, wData) = (x.data, dy.data, weight.value.data)
         if needsInputGradient { inputGradient.resize(to: x.shape) }
         let dxData = inputGradient.data
+        let wantsWeightGradient = weight.requiresGradient
 
         if g.isFullyConnected {
             // dW (Cout×K) += dYᵀ (Cout×N) · X (N×K), the workers taking column ranges of dW;
             // dX (N×K) = dY (N×Cout) · W (Cout×K), the workers taking samples.
             let dW = weight.gradient.data
-            ComputeThreads.distribute(rows) { _, part in
-                BLAS.gemm(transposeA: true, m: cout, n: part.count, k: batch, a: dyData,
-                          lda: cout, b: xData + part.lowerBound, ldb: rows, beta: 1,
-                          c: dW + part.lowerBound, ldc: rows)
+            if wantsWeightGradient {
+                ComputeThreads.distribute(rows) { _, part in
+                    BLAS.gemm(transposeA: true, m: cout, n: part.count, k: batch, a: dyData,
+                              lda: cout, b: xData + part.lowerBound, ldb: rows, beta: 1,
+                              c: dW + part.lowerBound, ldc: rows)
+                }
             }
             if needsInputGradient {
                 ComputeThreads.distribute(batch) { _, samples in
@@ -142,9 +146,9 @@ public final class Conv3d: Layer {
                               ldb: rows, c: dxData + samples.lowerBound * rows, ldc: rows)
                 }
             }
-        } else {
+        } else if wantsWeightGradient || needsInputGradient {
             let workers = ComputeThreads.workers(for: batch)
-            let weightCount = weight.value.count
+            let weightCount = wantsWeightGradient ? weight.value.count : 0
             let group = SideBySide.samples(columns: columns,
                                            available: (batch + workers - 1) / workers)
             workspace.reserve(workers: workers, slab: g.slabScratchSize(count: group),
@@ -165,9 +169,11 @@ public final class Conv3d: Layer {
                     let dyGroup = SideBySide.group(dyData + first * cout * columns, channels: cout,
                                                    length: columns, count: count,
                                                    scratch: products[worker])
-                    g.multiplyUnfolded(xData + first * g.volumeSize, count: count,
-                                       scratch: scratches[worker], product: nil,
-                                       weightGradient: (dyGroup, cout, dW))
+                    if wantsWeightGradient {
+                        g.multiplyUnfolded(xData + first * g.volumeSize, count: count,
+                                           scratch: scratches[worker], product: nil,
+                                           weightGradient: (dyGroup, cout, dW))
+                    }
                     if needsInputGradient {
                         g.foldProduct(weights: wData, inner: cout, sideBySide: dyGroup,
                                       count: count, scratch: scratches[worker],
@@ -183,7 +189,7 @@ public final class Conv3d: Layer {
             }
         }
 
-        if let bias {
+        if let bias, bias.requiresGradient {
             let db = bias.gradient.data
             for n in 0..<batch {
                 for co in 0..<cout {

@@ -128,6 +128,7 @@ public final class ConvTranspose3d: Layer {
 
     /// Backward of `y = fold(Wᵀ · x) + b`, with `u = unfold(dy[n])`:
     ///   dx[n] = W · u,  dW += x[n] · uᵀ,  db += Σ dy.
+    /// Parameters whose `requiresGradient` is false are skipped, with their work.
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let x = input, let g = geometry else { preconditionFailure("backward before forward") }
         precondition(dy.shape == output.shape,
@@ -137,15 +138,18 @@ public final class ConvTranspose3d: Layer {
         let (xData, dyData, wData) = (x.data, dy.data, weight.value.data)
         if needsInputGradient { inputGradient.resize(to: x.shape) }
         let dxData = inputGradient.data
+        let wantsWeightGradient = weight.requiresGradient
 
         if g.isFullyConnected {
             // dW (Cin×Cout·k³) += Xᵀ (Cin×N) · dY (N×Cout·k³), the workers taking column
             // ranges of dW;  dX (N×Cin) = dY · Wᵀ, the workers taking samples.
             let dW = weight.gradient.data
-            ComputeThreads.distribute(rows) { _, part in
-                BLAS.gemm(transposeA: true, m: cin, n: part.count, k: batch, a: xData, lda: cin,
-                          b: dyData + part.lowerBound, ldb: rows, beta: 1,
-                          c: dW + part.lowerBound, ldc: rows)
+            if wantsWeightGradient {
+                ComputeThreads.distribute(rows) { _, part in
+                    BLAS.gemm(transposeA: true, m: cin, n: part.count, k: batch, a: xData,
+                              lda: cin, b: dyData + part.lowerBound, ldb: rows, beta: 1,
+                              c: dW + part.lowerBound, ldc: rows)
+                }
             }
             if needsInputGradient {
                 ComputeThreads.distribute(batch) { _, samples in
@@ -154,9 +158,9 @@ public final class ConvTranspose3d: Layer {
                               ldb: rows, c: dxData + samples.lowerBound * cin, ldc: cin)
                 }
             }
-        } else {
+        } else if wantsWeightGradient || needsInputGradient {
             let workers = ComputeThreads.workers(for: batch)
-            let weightCount = weight.value.count
+            let weightCount = wantsWeightGradient ? weight.value.count : 0
             let group = SideBySide.samples(columns: columns,
                                            available: (batch + workers - 1) / workers)
             // Products hold the group's x and, after it, its dx (Cin × S·L each).
@@ -174,16 +178,19 @@ public final class ConvTranspose3d: Layer {
                                                by: group)
                 for first in groupStarts {
                     let count = min(group, samples.upperBound - first)
-                    let xGroup = SideBySide.group(xData + first * cin * columns, channels: cin,
-                                                  length: columns, count: count,
-                                                  scratch: products[worker])
+                    let xGroup = wantsWeightGradient
+                        ? SideBySide.group(xData + first * cin * columns, channels: cin,
+                                           length: columns, count: count,
+                                           scratch: products[worker])
+                        : UnsafePointer(xData)  // unused without dW
                     let dx = dxData + first * cin * columns
                     let dxGroup = count == 1 ? dx : products[worker] + productSize
                     g.multiplyUnfolded(dyData + first * g.volumeSize, count: count,
                                        scratch: scratches[worker],
                                        product: needsInputGradient
                                            ? (UnsafePointer(wData), cin, dxGroup) : nil,
-                                       weightGradient: (xGroup, cin, dW))
+                                       weightGradient: wantsWeightGradient
+                                           ? (xGroup, cin, dW) : nil)
                     if needsInputGradient && count > 1 {
                         SideBySide.scatter(dxGroup, channels: cin, length: columns, count: count,
                                            into: dx)
@@ -198,7 +205,7 @@ public final class ConvTranspose3d: Layer {
             }
         }
 
-        if let bias {
+        if let bias, bias.requiresGradient {
             let db = bias.gradient.data
             let voxels = g.volumeSize / outputChannels
             for n in 0..<batch {

@@ -78,6 +78,10 @@ public final class Parameter {
     public let name: String
     public let value: Tensor
     public let gradient: Tensor
+    /// When false, backward passes leave `gradient` alone and skip the work of computing it
+    /// (PyTorch's `requires_grad`): the generator's pass through D needs D's input gradient
+    /// only, and D's weight gradients would be half of D's backward arithmetic.
+    public var requiresGradient = true
 
     public init(name: String, shape: [Int]) {
         self.name = name

@@ -194,6 +194,9 @@ final class TrainingTests: XCTestCase {
             let dGradients = discriminator.parameters.map { $0.gradient.toArray() }
             step.discriminatorDidUpdate()
             let lossG = step.generatorPass(fake: fake)
+            // G's pass computes no D weight gradients: D keeps what its own pass left.
+            XCTAssertEqual(discriminator.parameters.map { $0.gradient.toArray() }, dGradients)
+            XCTAssertTrue(discriminator.parameters.allSatisfy(\.requiresGradient))
             return (pass, dGradients + generator.parameters.map { $0.gradient.toArray() }, lossG)
         }
         let (gated, gatedGradients, gatedLossG) = try gradients(gate: 1)
