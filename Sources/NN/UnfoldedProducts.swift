@@ -22,9 +22,13 @@ extension ConvolutionGeometry {
         return max(1, min(channels, budget / max(1, perChannel)))
     }
 
-    /// Floats of scratch the slab products need for a group of `count` samples.
+    /// Floats of scratch the slab products need for any group of up to `count` samples. (A
+    /// smaller group can fit more channels in a slab, and its slab can be larger than a full
+    /// group's: 16 channels of 4 samples take more than 12 channels of 5. A slab is at most the
+    /// budget, or one channel when a channel alone is larger, and never more than the whole.)
     public func slabScratchSize(count: Int, budget: Int = slabFloats) -> Int {
-        slabChannels(count: count, budget: budget) * kernel * kernel * kernel * columns * count
+        let perSample = kernel * kernel * kernel * columns
+        return min(channels * perSample * count, max(budget, perSample * count))
     }
 
     /// For `count` volumes side by side with unfolded matrix U (rows × count·columns), without

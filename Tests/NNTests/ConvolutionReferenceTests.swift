@@ -42,21 +42,14 @@ final class ConvolutionReferenceTests: XCTestCase {
         for index in 0..<200 { checkSlabProducts(seed: 5000 + UInt64(index)) }
     }
 
-    /// Set once the layers reserve scratch for the largest slab any of their groups uses.
-    private static let remainderScratchIsFixed = false
-
     /// A worker's last group can hold fewer samples than the group size the layer reserved
-    /// scratch for (`slabScratchSize(count: group)`), and a smaller group fits more channels in
-    /// a slab: at 64 columns and k = 4 a group of 5 fits 12 channels (245,760 floats), a group
-    /// of 4 fits 16 (262,144). With 16 volume-side channels, batch 5 of 4×4×8 → 8×8×16 on two
-    /// workers (shares 2 and 3, groups of 3) or batch 9 of 4³ → 8³ (shares 4 and 5), the
-    /// smaller group's slab runs past the scratch: heap corruption, wrong y, a crash. The 32³
-    /// models' 4³ ↔ 8³ layers (G 128 → 64, D 64 → 128) do this for batches of 5 and 9 on two
-    /// threads.
-    func testRemainderGroupsFitTheScratchReservedForFullGroups() throws {
-        try XCTSkipUnless(Self.remainderScratchIsFixed,
-                          "bug in Sources/NN: the scratch is sized for full side-by-side groups, "
-                          + "and a smaller remainder group's slab overruns it (segfault)")
+    /// scratch for, and a smaller group fits more channels in a slab: at 64 columns and k = 4 a
+    /// group of 5 fits 12 channels (245,760 floats), a group of 4 fits 16 (262,144). With 16
+    /// volume-side channels, batch 5 of 4×4×8 → 8×8×16 on two workers (shares 2 and 3, groups
+    /// of 3) or batch 9 of 4³ → 8³ (shares 4 and 5) once ran the smaller group's slab past the
+    /// scratch (heap corruption, then a crash); `slabScratchSize` now covers every group size
+    /// up to the reserved one.
+    func testRemainderGroupsFitTheScratchReservedForFullGroups() {
         let cases = [
             LayerCase(seed: 4, flavor: .slabSplitting, isTransposed: true, kernel: 4, stride: 2,
                       padding: 1, inputChannels: 1, outputChannels: 16, hasBias: false,
