@@ -239,25 +239,7 @@ private let statisticsBlock = 4096
 /// Σ values[0..<count], in Float lanes per block and in Double across blocks.
 @inline(__always)
 private func blockSum(_ values: UnsafePointer<Float>, _ count: Int) -> Double {
-    var total = 0.0
-    var start = 0
-    while start < count {
-        let end = min(start + statisticsBlock, count)
-        var lanes = FloatVector()
-        var index = start
-        while index + FloatVector.scalarCount <= end {
-            lanes += FloatVector.load(values + index)
-            index += FloatVector.scalarCount
-        }
-        var tail: Float = 0
-        while index < end {
-            tail += values[index]
-            index += 1
-        }
-        total += lanes.doubleSum + Double(tail)
-        start = end
-    }
-    return total
+    blockSum(count, { FloatVector.load(values + $0) }, { values[$0] })
 }
 
 /// Σ (values[i] − mean)² over i < count, blocked like `blockSum`.
@@ -265,6 +247,20 @@ private func blockSum(_ values: UnsafePointer<Float>, _ count: Int) -> Double {
 private func blockSumOfSquares(_ values: UnsafePointer<Float>, _ count: Int,
                                around mean: Float) -> Double {
     let meanVector = FloatVector(repeating: mean)
+    return blockSum(count, {
+        let deviation = FloatVector.load(values + $0) - meanVector
+        return deviation * deviation
+    }, {
+        let deviation = values[$0] - mean
+        return deviation * deviation
+    })
+}
+
+/// Σ term(i) over i < count: `vectorTerm(i)` gives the terms i ..< i + 16 and `scalarTerm(i)`
+/// the one term of the tail, summed in Float lanes per block and in Double across blocks.
+@inline(__always)
+private func blockSum(_ count: Int, _ vectorTerm: (Int) -> FloatVector,
+                      _ scalarTerm: (Int) -> Float) -> Double {
     var total = 0.0
     var start = 0
     while start < count {
@@ -272,14 +268,12 @@ private func blockSumOfSquares(_ values: UnsafePointer<Float>, _ count: Int,
         var lanes = FloatVector()
         var index = start
         while index + FloatVector.scalarCount <= end {
-            let deviation = FloatVector.load(values + index) - meanVector
-            lanes += deviation * deviation
+            lanes += vectorTerm(index)
             index += FloatVector.scalarCount
         }
         var tail: Float = 0
         while index < end {
-            let deviation = values[index] - mean
-            tail += deviation * deviation
+            tail += scalarTerm(index)
             index += 1
         }
         total += lanes.doubleSum + Double(tail)
