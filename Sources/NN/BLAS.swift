@@ -46,6 +46,18 @@ public enum BLAS {
                     x, 1, 0, y, 1)
     }
 
+    /// C (m × n) += Aᵀ · B for row-major A (k × m) and B (k × n), the compute threads taking
+    /// column ranges of C, so none writes what another does: the weight gradient of a layer
+    /// that is one matrix product over the batch (k = samples).
+    public static func addTransposedProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
+                                            b: UnsafePointer<Float>,
+                                            c: UnsafeMutablePointer<Float>) {
+        ComputeThreads.distribute(n) { _, part in
+            gemm(transposeA: true, m: m, n: part.count, k: k, a: a, lda: m,
+                 b: b + part.lowerBound, ldb: n, beta: 1, c: c + part.lowerBound, ldc: n)
+        }
+    }
+
     /// Runs single-sample work with all compute threads given to OpenBLAS.
     public static func withAllThreads<T>(_ body: () -> T) -> T {
         setThreads(ComputeThreads.count)

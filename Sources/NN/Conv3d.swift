@@ -129,15 +129,11 @@ public final class Conv3d: Layer {
         let wantsWeightGradient = weight.requiresGradient
 
         if g.isFullyConnected {
-            // dW (Cout×K) += dYᵀ (Cout×N) · X (N×K), the workers taking column ranges of dW;
-            // dX (N×K) = dY (N×Cout) · W (Cout×K), the workers taking samples.
-            let dW = weight.gradient.data
+            // dW (Cout×K) += dYᵀ (Cout×N) · X (N×K);  dX (N×K) = dY (N×Cout) · W (Cout×K), the
+            // workers taking samples.
             if wantsWeightGradient {
-                ComputeThreads.distribute(rows) { _, part in
-                    BLAS.gemm(transposeA: true, m: cout, n: part.count, k: batch, a: dyData,
-                              lda: cout, b: xData + part.lowerBound, ldb: rows, beta: 1,
-                              c: dW + part.lowerBound, ldc: rows)
-                }
+                BLAS.addTransposedProduct(m: cout, n: rows, k: batch, a: dyData, b: xData,
+                                          c: weight.gradient.data)
             }
             if needsInputGradient {
                 ComputeThreads.distribute(batch) { _, samples in

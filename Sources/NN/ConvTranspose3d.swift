@@ -141,15 +141,11 @@ public final class ConvTranspose3d: Layer {
         let wantsWeightGradient = weight.requiresGradient
 
         if g.isFullyConnected {
-            // dW (Cin×Cout·k³) += Xᵀ (Cin×N) · dY (N×Cout·k³), the workers taking column
-            // ranges of dW;  dX (N×Cin) = dY · Wᵀ, the workers taking samples.
-            let dW = weight.gradient.data
+            // dW (Cin×Cout·k³) += Xᵀ (Cin×N) · dY (N×Cout·k³);  dX (N×Cin) = dY · Wᵀ, the
+            // workers taking samples.
             if wantsWeightGradient {
-                ComputeThreads.distribute(rows) { _, part in
-                    BLAS.gemm(transposeA: true, m: cin, n: part.count, k: batch, a: xData,
-                              lda: cin, b: dyData + part.lowerBound, ldb: rows, beta: 1,
-                              c: dW + part.lowerBound, ldc: rows)
-                }
+                BLAS.addTransposedProduct(m: cin, n: rows, k: batch, a: xData, b: dyData,
+                                          c: weight.gradient.data)
             }
             if needsInputGradient {
                 ComputeThreads.distribute(batch) { _, samples in
