@@ -108,24 +108,6 @@ public struct ConvolutionGeometry: Equatable {
         }
     }
 
-    /// `count` consecutive volumes unfolded side by side: volume s fills columns
-    /// s·`columns` ..< (s+1)·`columns` of a `rows` × count·`columns` matrix.
-    public func unfold(volumes: UnsafePointer<Float>, count: Int,
-                       into matrix: UnsafeMutablePointer<Float>) {
-        for s in 0..<count {
-            unfold(volumes + s * volumeSize, into: matrix + s * columns, columnStride: count * columns)
-        }
-    }
-
-    /// The adjoint of `unfold(volumes:count:into:)`: folds a side-by-side matrix back into
-    /// `count` consecutive volumes (overwritten).
-    public func fold(sideBySide matrix: UnsafePointer<Float>, count: Int,
-                     into volumes: UnsafeMutablePointer<Float>) {
-        for s in 0..<count {
-            fold(matrix + s * columns, columnStride: count * columns, into: volumes + s * volumeSize)
-        }
-    }
-
     /// The adjoint of `unfold`: adds every column entry back onto the volume voxel it came from.
     /// `volume` (C×D×H×W) is overwritten, not accumulated into; `columns` rows are
     /// `columnStride` apart, as in `unfold`.

@@ -161,7 +161,8 @@ final class UnfoldTests: XCTestCase {
         var expectedFold = [Float](repeating: 0, count: count * g.volumeSize)
         transposed.withUnsafeBufferPointer { t in
             expectedFold.withUnsafeMutableBufferPointer {
-                g.fold(sideBySide: t.baseAddress!, count: count, into: $0.baseAddress!)
+                g.fold(channels: 0..<g.channels, sideBySide: t.baseAddress!, count: count,
+                       into: $0.baseAddress!)
             }
         }
 
