@@ -174,19 +174,17 @@ public final class ConvTranspose3d: Layer {
                                                by: group)
                 for first in groupStarts {
                     let count = min(group, samples.upperBound - first)
-                    let xGroup = wantsWeightGradient
-                        ? SideBySide.group(xData + first * cin * columns, channels: cin,
-                                           length: columns, count: count,
-                                           scratch: products[worker])
-                        : UnsafePointer(xData)  // unused without dW
                     let dx = dxData + first * cin * columns
                     let dxGroup = count == 1 ? dx : products[worker] + productSize
+                    let xGroup = { SideBySide.group(xData + first * cin * columns, channels: cin,
+                                                    length: columns, count: count,
+                                                    scratch: products[worker]) }
                     g.multiplyUnfolded(dyData + first * g.volumeSize, count: count,
                                        scratch: scratches[worker],
                                        product: needsInputGradient
                                            ? (UnsafePointer(wData), cin, dxGroup) : nil,
                                        weightGradient: wantsWeightGradient
-                                           ? (xGroup, cin, dW) : nil)
+                                           ? (xGroup(), cin, dW) : nil)
                     if needsInputGradient && count > 1 {
                         SideBySide.scatter(dxGroup, channels: cin, length: columns, count: count,
                                            into: dx)
