@@ -145,6 +145,15 @@ public final class Generator {
 
     public var layers: [Layer] { network.layers }
 
+    /// Evaluation mode for good, for a generator that only generates (the server, `voxgan
+    /// sample`): the transposed convolutions regroup their weights once and then skip the
+    /// products their padding crops, a fifth of the 32³ generator's arithmetic. Call it after
+    /// the weights are loaded; training mode undoes it.
+    public func freezeForInference() {
+        isTraining = false
+        for case let convolution as ConvTranspose3d in layers { convolution.freezeForInference() }
+    }
+
     /// Pre-sigmoid outputs, N × 1 × R × R × R.
     public func logits(_ z: Tensor) -> Tensor {
         precondition(z.count == z.shape[0] * config.zDimension, "z must be N×\(config.zDimension)")

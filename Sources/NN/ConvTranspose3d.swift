@@ -19,8 +19,12 @@ public final class ConvTranspose3d: Layer {
     public let padding: Int
     public let weight: Parameter
     public let bias: Parameter?
-    public var isTraining = true
+    public var isTraining = true {
+        didSet { if isTraining { frozenWeights = nil } }
+    }
 
+    /// The weights regrouped by tap class, from `freezeForInference()` until training mode.
+    private var frozenWeights: TapClassWeights?
     private var input: Tensor?
     private var geometry: ConvolutionGeometry?
     private let output = Tensor(shape: [0])
@@ -48,6 +52,20 @@ public final class ConvTranspose3d: Layer {
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
+    /// Promises that the weights no longer change, and regroups them once so that forward passes
+    /// in evaluation mode skip the products the padding crops (`skipsCroppedBorder` geometries:
+    /// kernel 4, stride 2, padding 1, inputs of at most 8³). Sets evaluation mode and stops the
+    /// parameters' gradients; training mode, or a weight requiring its gradient again, returns
+    /// to the plain path. Writing the weights afterwards is the one thing this cannot notice: a
+    /// frozen layer's weights belong to an inference copy nobody trains.
+    public func freezeForInference() {
+        isTraining = false
+        parameters.forEach { $0.requiresGradient = false }
+        guard kernelSize == 4, stride == 2, padding == 1 else { return }
+        frozenWeights = TapClassWeights(weight: weight.value.data, inputChannels: inputChannels,
+                                        outputChannels: outputChannels)
+    }
+
     /// The output extent for an input extent: `(i − 1)·s − 2p + k` per axis.
     public func outputExtent(for inputExtent: SIMD3<Int>) -> SIMD3<Int> {
         (inputExtent &- 1) &* stride &- 2 &* padding &+ kernelSize
@@ -70,7 +88,23 @@ public final class ConvTranspose3d: Layer {
         let (xData, yData, wData) = (x.data, output.data, weight.value.data)
         let (cin, rows, columns) = (inputChannels, g.rows, g.columns)
 
-        if g.isFullyConnected {
+        if let frozen = frozenWeights, !weight.requiresGradient, g.skipsCroppedBorder {
+            // 1. Frozen weights: each sample's products without the cropped border, the workers
+            //    taking samples. (With fewer samples than threads OpenBLAS would split each
+            //    product among the threads, and the class products are too small for that to
+            //    pay: the plain path below is faster there.)
+            let workers = ComputeThreads.workers(for: batch)
+            workspace.reserve(workers: workers,
+                              slab: g.borderSkippingScratchSize(inputChannels: cin))
+            let scratches = workspace.slabPointers
+            ComputeThreads.distribute(batch) { worker, samples in
+                for n in samples {
+                    g.foldProductSkippingBorder(weights: frozen, x: xData + n * cin * columns,
+                                                scratch: scratches[worker],
+                                                into: yData + n * g.volumeSize)
+                }
+            }
+        } else if g.isFullyConnected {
             // 1. A 1³ input scattering a whole k³ block: Y (N×Cout·k³) = X (N×Cin) · W, one
             //    product per worker's samples. For one or two samples a matrix-vector product
             //    each, because sgemm would copy all of W (13 MB in the 32³ generator) into its

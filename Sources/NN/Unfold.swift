@@ -264,7 +264,7 @@ extension ConvolutionGeometry {
     /// (terms outside the segments are the padding, absent). Four voxel pairs per step when
     /// count is a multiple of 4.
     @inline(__always)
-    private static func addTaps(_ s0: UnsafePointer<Float>, columnStride: Int, count: Int,
+    static func addTaps(_ s0: UnsafePointer<Float>, columnStride: Int, count: Int,
                                 into row: UnsafeMutablePointer<Float>) {
         let (s1, s2, s3) = (s0 + columnStride, s0 + 2 * columnStride, s0 + 3 * columnStride)
         guard count % 4 == 0 else {

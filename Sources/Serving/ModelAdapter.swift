@@ -41,6 +41,7 @@ public final class TrainedChairModel: ChairModel {
             throw ModelError("\(path): cannot read the weights file (\(Self.readFailure(path)))")
         }
         (generator, metadata) = try WeightsFile.loadGenerator(path: path)
+        generator.freezeForInference()
         resolution = generator.config.resolution
         zDimension = generator.config.zDimension
         recommendedThreshold = Float(metadata.recommendedThreshold)

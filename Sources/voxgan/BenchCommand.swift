@@ -330,7 +330,8 @@ enum BenchCommand {
         if parts[0] == "model", let g = generators.first(where: { $0.key == parts[1] }) {
             let generator = try Generator(config: g.config)
             initialize(generator.layers, scheme: .dcgan, generator: &random)
-            generator.isTraining = false
+            // As the server and `voxgan sample` run it.
+            generator.freezeForInference()
             let z = Tensor(shape: [batch, g.config.zDimension, 1, 1, 1])
             for i in 0..<z.count { z.data[i] = Float(random.normal()) }
             let repeats = batch == 1 ? max(settings.repeats, 21) : settings.repeats

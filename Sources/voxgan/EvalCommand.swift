@@ -62,6 +62,7 @@ enum EvalCommand {
         if let path = options.string("json") { try OutputFile.checkWritable(path) }
         let weights = defaultableWeights(options)
         let (generator, metadata) = try WeightsFile.loadGenerator(path: weights)
+        generator.freezeForInference()
         let threshold = Float(try options.double("threshold", in: 0...1)
                               ?? metadata.recommendedThreshold)
         let r = generator.config.resolution

@@ -43,6 +43,7 @@ enum SampleCommand {
         }
         let weights = defaultableWeights(options)
         let (generator, metadata) = try WeightsFile.loadGenerator(path: weights)
+        generator.freezeForInference()
         if let out = options.string("out") { try OutputPath.makeFolder(out) }
         if let sheetPath = options.string("sheet") { try OutputFile.checkWritable(sheetPath) }
         let threshold = Float(try options.double("threshold", in: 0...1) ?? metadata.recommendedThreshold)

@@ -223,6 +223,40 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(Array(together[(16 * 16 * 16)...]), alone)
     }
 
+    /// A frozen generator (border-skipping transposed convolutions) gives the plain one's
+    /// probabilities, and a sample's probabilities do not depend on its batch, on 1 or 2
+    /// threads, up to float rounding: a batch changes the shapes of the matrix products (samples
+    /// side by side, OpenBLAS's threads splitting a product), and sgemm rounds a few entries
+    /// differently for different shapes, plain or frozen alike.
+    func testFrozenGeneratorMatchesAndStaysBatchIndependent() throws {
+        let saved = ComputeThreads.count
+        defer { ComputeThreads.count = saved }
+        let config = GeneratorConfig(resolution: 32, zDimension: 7, channels: [16, 16, 16])
+        let (plain, frozen) = (try Generator(config: config), try Generator(config: config))
+        var random = SplitMix64(seed: 4)
+        initialize(plain.layers, scheme: .dcgan, generator: &random)
+        for (source, target) in zip(plain.parameters, frozen.parameters) {
+            target.value.data.update(from: source.value.data, count: source.value.count)
+        }
+        plain.isTraining = false
+        frozen.freezeForInference()
+        let one = latentVector(seed: 1, dimension: 7, distribution: .normal, std: 1)
+        let other = latentVector(seed: 2, dimension: 7, distribution: .normal, std: 1)
+        func largestDifference(_ a: ArraySlice<Float>, _ b: [Float]) -> Float {
+            zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        }
+        for threads in [1, 2] {
+            ComputeThreads.count = threads
+            let alone = frozen(Tensor(shape: [1, 7, 1, 1, 1], values: one)).toArray()
+            let together = frozen(Tensor(shape: [2, 7, 1, 1, 1], values: other + one)).toArray()
+            let expected = plain(Tensor(shape: [1, 7, 1, 1, 1], values: one)).toArray()
+            XCTAssertLessThan(largestDifference(together[(32 * 32 * 32)...], alone), 1e-6,
+                              "batch of 2 against alone, \(threads) threads")
+            XCTAssertLessThan(largestDifference(alone[...], expected), 1e-6,
+                              "frozen against plain, \(threads) threads")
+        }
+    }
+
     func testPaperSized64ConfigurationAtTinyWidthsTrainsOneIteration() throws {
         var config = Self.tinyConfig()
         config.resolution = 64
