@@ -147,8 +147,8 @@ public final class Generator {
 
     /// Evaluation mode for good, for a generator that only generates (the server, `voxgan
     /// sample`): the transposed convolutions regroup their weights once and then skip the
-    /// products their padding crops, a fifth of the 32³ generator's arithmetic. Call it after
-    /// the weights are loaded; training mode undoes it.
+    /// products their padding crops, 15 % of G 256,128,64's arithmetic. Call it after the
+    /// weights are loaded, on a generator nothing trains; training mode undoes it.
     public func freezeForInference() {
         isTraining = false
         for case let convolution as ConvTranspose3d in layers { convolution.freezeForInference() }

@@ -56,8 +56,8 @@ public final class ConvTranspose3d: Layer {
     /// in evaluation mode skip the products the padding crops (`skipsCroppedBorder` geometries:
     /// kernel 4, stride 2, padding 1, inputs of at most 8³). Sets evaluation mode and stops the
     /// parameters' gradients; training mode, or a weight requiring its gradient again, returns
-    /// to the plain path. Writing the weights afterwards is the one thing this cannot notice: a
-    /// frozen layer's weights belong to an inference copy nobody trains.
+    /// to the plain path. Writing the weights afterwards is the one change it cannot notice, so
+    /// freeze only layers that nothing trains any more (a generator loaded to generate).
     public func freezeForInference() {
         isTraining = false
         parameters.forEach { $0.requiresGradient = false }
@@ -90,9 +90,7 @@ public final class ConvTranspose3d: Layer {
 
         if let frozen = frozenWeights, !weight.requiresGradient, g.skipsCroppedBorder {
             // 1. Frozen weights: each sample's products without the cropped border, the workers
-            //    taking samples. (With fewer samples than threads OpenBLAS would split each
-            //    product among the threads, and the class products are too small for that to
-            //    pay: the plain path below is faster there.)
+            //    taking samples (one sample: OpenBLAS's threads splitting each class product).
             let workers = ComputeThreads.workers(for: batch)
             workspace.reserve(workers: workers,
                               slab: g.borderSkippingScratchSize(inputChannels: cin))
