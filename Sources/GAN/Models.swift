@@ -146,9 +146,11 @@ public final class Generator {
     public var layers: [Layer] { network.layers }
 
     /// Evaluation mode for good, for a generator that only generates (the server, `voxgan
-    /// sample`): the transposed convolutions regroup their weights once and then skip the
-    /// products their padding crops, 15 % of G 256,128,64's arithmetic. Call it after the
-    /// weights are loaded, on a generator nothing trains; training mode undoes it.
+    /// sample`): every sample is computed alone with single-threaded products, so its
+    /// probabilities are the same bits whatever its batch and the thread count, and the
+    /// transposed convolutions regroup their weights once to skip the products their padding
+    /// crops (15 % of G 256,128,64's arithmetic). Call it after the weights are loaded, on a
+    /// generator nothing trains; training mode undoes it.
     public func freezeForInference() {
         isTraining = false
         for case let convolution as ConvTranspose3d in layers { convolution.freezeForInference() }

@@ -20,10 +20,12 @@ public final class ConvTranspose3d: Layer {
     public let weight: Parameter
     public let bias: Parameter?
     public var isTraining = true {
-        didSet { if isTraining { frozenWeights = nil } }
+        didSet { if isTraining { (isFrozen, frozenWeights) = (false, nil) } }
     }
 
-    /// The weights regrouped by tap class, from `freezeForInference()` until training mode.
+    /// From `freezeForInference()` until training mode: the weights no longer change, and for
+    /// kernel 4, stride 2, padding 1 they are also regrouped by tap class.
+    private var isFrozen = false
     private var frozenWeights: TapClassWeights?
     private var input: Tensor?
     private var geometry: ConvolutionGeometry?
@@ -52,14 +54,17 @@ public final class ConvTranspose3d: Layer {
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
-    /// Promises that the weights no longer change, and regroups them once so that forward passes
-    /// in evaluation mode skip the products the padding crops (`skipsCroppedBorder` geometries:
-    /// kernel 4, stride 2, padding 1, inputs of at most 8³). Sets evaluation mode and stops the
-    /// parameters' gradients; training mode, or a weight requiring its gradient again, returns
-    /// to the plain path. Writing the weights afterwards is the one change it cannot notice, so
-    /// freeze only layers that nothing trains any more (a generator loaded to generate).
+    /// Promises that the weights no longer change, for a layer that only generates. Forward
+    /// passes then compute every sample alone with single-threaded products in fixed slabs of
+    /// output channels, so that a sample's output is the same bits whatever its batch and the
+    /// thread count; and for kernel 4, stride 2, padding 1 the weights are regrouped once so
+    /// that inputs of at most 8³ skip the products the padding crops (`skipsCroppedBorder`).
+    /// Sets evaluation mode and stops the parameters' gradients; training mode, or a weight
+    /// requiring its gradient again, returns to the plain path. Writing the weights afterwards
+    /// is the one change it cannot notice, so freeze only layers nothing trains any more.
     public func freezeForInference() {
         isTraining = false
+        isFrozen = true
         parameters.forEach { $0.requiresGradient = false }
         guard kernelSize == 4, stride == 2, padding == 1 else { return }
         frozenWeights = TapClassWeights(weight: weight.value.data, inputChannels: inputChannels,
@@ -88,27 +93,28 @@ public final class ConvTranspose3d: Layer {
         let (xData, yData, wData) = (x.data, output.data, weight.value.data)
         let (cin, rows, columns) = (inputChannels, g.rows, g.columns)
 
-        if let frozen = frozenWeights, !weight.requiresGradient, g.skipsCroppedBorder {
-            // 1. Frozen weights: each sample's products without the cropped border, the workers
-            //    taking samples (one sample: OpenBLAS's threads splitting each class product).
-            let workers = ComputeThreads.workers(for: batch)
-            workspace.reserve(workers: workers,
+        let frozen = isFrozen && !weight.requiresGradient
+        if frozen, let regrouped = frozenWeights, g.skipsCroppedBorder {
+            // 1. Frozen, small inputs: each sample's products without the cropped border.
+            let slab = g.borderSkippingSlab
+            workspace.reserve(workers: Self.frozenWorkers(batch: batch, channels: outputChannels,
+                                                          slab: slab),
                               slab: g.borderSkippingScratchSize(inputChannels: cin))
             let scratches = workspace.slabPointers
-            ComputeThreads.distribute(batch) { worker, samples in
-                for n in samples {
-                    g.foldProductSkippingBorder(weights: frozen, x: xData + n * cin * columns,
-                                                scratch: scratches[worker],
-                                                into: yData + n * g.volumeSize)
-                }
+            Self.eachFrozenSample(batch: batch, channels: outputChannels, slab: slab) {
+                worker, n, channels in
+                g.foldProductSkippingBorder(weights: regrouped, x: xData + n * cin * columns,
+                                            outputChannels: channels, scratch: scratches[worker],
+                                            into: yData + n * g.volumeSize)
             }
         } else if g.isFullyConnected {
             // 1. A 1³ input scattering a whole k³ block: Y (N×Cout·k³) = X (N×Cin) · W, one
-            //    product per worker's samples. For one or two samples a matrix-vector product
-            //    each, because sgemm would copy all of W (13 MB in the 32³ generator) into its
-            //    packed layout to use it for one or two rows.
-            ComputeThreads.distribute(batch) { _, samples in
-                if samples.count <= 2 {
+            //    product per worker's samples. For one or two samples (and always when frozen,
+            //    so that a sample's row does not depend on the rows beside it) a matrix-vector
+            //    product each, because sgemm would copy all of W (13 MB in the 32³ generator)
+            //    into its packed layout to use it for one or two rows.
+            let run = { (_: Int, samples: Range<Int>) in
+                if frozen || samples.count <= 2 {
                     for n in samples {
                         BLAS.gemv(transposeA: true, m: cin, n: rows, a: wData, lda: rows,
                                   x: xData + n * cin, y: yData + n * rows)
@@ -118,6 +124,21 @@ public final class ConvTranspose3d: Layer {
                               a: xData + samples.lowerBound * cin, lda: cin, b: wData, ldb: rows,
                               c: yData + samples.lowerBound * rows, ldc: rows)
                 }
+            }
+            frozen ? ComputeThreads.parallelRanges(batch, blasThreads: 1, run)
+                   : ComputeThreads.distribute(batch, run)
+        } else if frozen {
+            // 1. Frozen, large inputs: each sample alone, one slab of output channels at a time.
+            let slab = g.slabChannels(count: 1)
+            workspace.reserve(workers: Self.frozenWorkers(batch: batch, channels: outputChannels,
+                                                          slab: slab),
+                              slab: g.slabScratchSize(count: 1))
+            let scratches = workspace.slabPointers
+            Self.eachFrozenSample(batch: batch, channels: outputChannels, slab: slab) {
+                worker, n, channels in
+                g.foldProduct(weights: wData, inner: cin, sideBySide: xData + n * cin * columns,
+                              count: 1, outputChannels: channels, scratch: scratches[worker],
+                              into: yData + n * g.volumeSize)
             }
         } else {
             // 1. Per group of samples side by side: columns (Cout·k³ × S·L) = Wᵀ · X (Cin × S·L),
@@ -156,6 +177,33 @@ public final class ConvTranspose3d: Layer {
             }
         }
         return output
+    }
+
+    /// Workers `eachFrozenSample` uses.
+    private static func frozenWorkers(batch: Int, channels: Int, slab: Int) -> Int {
+        let slabs = (channels + slab - 1) / slab
+        return ComputeThreads.workers(for: batch < ComputeThreads.count ? slabs : batch)
+    }
+
+    /// Runs `body(worker, sample, outputChannels)` over every sample and all its output
+    /// channels with OpenBLAS on one thread: the workers take samples, or, with fewer samples
+    /// than workers, each sample's slabs of `slab` output channels. Every slab is the same
+    /// products either way, so a sample's output does not depend on its batch or the thread
+    /// count (OpenBLAS splitting a product among its threads rounds some entries differently).
+    private static func eachFrozenSample(batch: Int, channels: Int, slab: Int,
+                                         _ body: (Int, Int, Range<Int>) -> Void) {
+        let slabs = (channels + slab - 1) / slab
+        if batch < ComputeThreads.count && slabs > 1 {
+            for n in 0..<batch {
+                ComputeThreads.parallelRanges(slabs, blasThreads: 1) { worker, part in
+                    body(worker, n, part.lowerBound * slab..<min(channels, part.upperBound * slab))
+                }
+            }
+        } else {
+            ComputeThreads.parallelRanges(batch, blasThreads: 1) { worker, samples in
+                for n in samples { body(worker, n, 0..<channels) }
+            }
+        }
     }
 
     /// Backward of `y = fold(Wᵀ · x) + b`, with `u = unfold(dy[n])`:

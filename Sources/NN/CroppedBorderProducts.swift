@@ -82,11 +82,6 @@ public struct TapClassWeights {
 
 extension ConvolutionGeometry {
 
-    /// Scratch the class products of a slab may fill, in floats (4 MB). In the 32³ generator's
-    /// 8³ → 16³ layer at batch 1 that makes slabs of 32 output channels, measured faster than
-    /// 1 MB slabs (9 channels) and than all 64 at once.
-    public static let classProductFloats = 1 << 20
-
     /// True where skipping the cropped border pays: a kernel-4 stride-2 padding-1 geometry whose
     /// transposed convolution reads at most 8 voxels per axis (the D and H borders are 12 % or
     /// more of the products; at 16³, 6 %, it measured no faster), with 16 or more output
@@ -102,30 +97,29 @@ extension ConvolutionGeometry {
         (4 * outputExtent.x - 2) * (4 * outputExtent.y - 2) * 4 * outputExtent.z
     }
 
-    /// Output channels per slab of class products: the budget's worth, but at least 16 (or all)
-    /// so that the smallest class still has 64 rows, in slabs of equal size.
-    private func borderSkippingSlab(budget: Int) -> Int {
-        let most = min(channels, max(16, budget / keptProductsPerChannel))
-        let slabs = (channels + most - 1) / most
-        return (channels + slabs - 1) / slabs
-    }
+    /// Output channels per slab of class products: a quarter of them, at least 16 (or all when
+    /// fewer), so that the smallest class still has 64 rows and one sample's slabs can be
+    /// shared among threads. It depends on the geometry alone, so that a sample's products are
+    /// the same whichever threads share its slabs.
+    public var borderSkippingSlab: Int { min(channels, max(16, channels / 4)) }
 
     /// Floats of scratch `foldProductSkippingBorder` needs: two sub-boxes of x and one slab of
     /// class products.
-    public func borderSkippingScratchSize(inputChannels: Int,
-                                          budget: Int = classProductFloats) -> Int {
+    public func borderSkippingScratchSize(inputChannels: Int, slab: Int? = nil) -> Int {
         2 * inputChannels * outputExtent.x * outputExtent.y * outputExtent.z
-            + borderSkippingSlab(budget: budget) * keptProductsPerChannel
+            + (slab ?? borderSkippingSlab) * keptProductsPerChannel
     }
 
-    /// One volume (this geometry's input side, Cout × 2n per axis, overwritten) = fold(Wᵀ · x),
-    /// as `foldProduct` for one sample, computing only the products the fold keeps along D and
-    /// H. `x` is Cin × n (this geometry's output extent); needs `skipsCroppedBorder`'s geometry
-    /// (any channel count).
+    /// One volume (this geometry's input side, Cout × 2n per axis) = fold(Wᵀ · x), as
+    /// `foldProduct` for one sample, computing only the products the fold keeps along D and H.
+    /// Only output channels `outputChannels` (default all; a range of whole slabs) are computed
+    /// and overwritten, `slab` (default `borderSkippingSlab`) at a time. `x` is Cin × n (this
+    /// geometry's output extent); needs `skipsCroppedBorder`'s geometry (any channel count).
     public func foldProductSkippingBorder(weights: TapClassWeights, x: UnsafePointer<Float>,
+                                          outputChannels: Range<Int>? = nil,
                                           scratch: UnsafeMutablePointer<Float>,
                                           into volume: UnsafeMutablePointer<Float>,
-                                          budget: Int = classProductFloats) {
+                                          slab: Int? = nil) {
         precondition(isStride2Kernel4 && weights.outputChannels == channels,
                      "border skipping needs kernel 4, stride 2, padding 1 and matching weights")
         let cin = weights.inputChannels
@@ -147,12 +141,13 @@ extension ConvolutionGeometry {
 
         // 2. Per slab of output channels: the 9 class products (Cout′·taps × kept voxels each),
         //    then their fold, while the slab is still in cache.
-        let slab = borderSkippingSlab(budget: budget)
+        let slab = slab ?? borderSkippingSlab
+        let range = outputChannels ?? 0..<channels
         var classProducts = [UnsafeMutablePointer<Float>](repeating: free, count: 9)
         var classColumns = [Int](repeating: 0, count: 9)
         weights.values.withUnsafeBufferPointer { w in
-            for first in Swift.stride(from: 0, to: channels, by: slab) {
-                let count = min(slab, channels - first)
+            for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: slab) {
+                let count = min(slab, range.upperBound - first)
                 var product = free
                 for c in 0..<9 {
                     let (cd, ch) = (c / 3, c % 3)

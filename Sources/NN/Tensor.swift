@@ -106,9 +106,11 @@ public enum ComputeThreads {
 
     /// Runs `body(worker, range)` over `0..<total` split into contiguous ranges, one per worker,
     /// in parallel. The split depends only on `total` and `count`, so results are reproducible.
-    public static func parallelRanges(_ total: Int,
+    /// `blasThreads: 1` keeps OpenBLAS on one thread even when one worker does everything.
+    public static func parallelRanges(_ total: Int, blasThreads: Int? = nil,
                                       _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
         let workers = min(count, total)
+        if let blasThreads { BLAS.setThreads(blasThreads) }
         if workers <= 1 {
             if total > 0 { body(0, 0..<total) }
             return

@@ -65,19 +65,22 @@ extension ConvolutionGeometry {
         }
     }
 
-    /// `count` volumes (overwritten) = fold(Aᵀ · B), with A = `weights` (inner × rows) and
-    /// B = `sideBySide` (inner × count·columns); each slab of Aᵀ · B passes through `scratch`
-    /// (`slabScratchSize(count:budget:)` floats).
+    /// `count` volumes = fold(Aᵀ · B), with A = `weights` (inner × rows) and B = `sideBySide`
+    /// (inner × count·columns); each slab of Aᵀ · B passes through `scratch`
+    /// (`slabScratchSize(count:budget:)` floats). Only channels `outputChannels` (default all;
+    /// whole slabs) are computed and overwritten.
     public func foldProduct(weights: UnsafePointer<Float>, inner: Int,
                             sideBySide: UnsafePointer<Float>, count: Int,
+                            outputChannels: Range<Int>? = nil,
                             scratch: UnsafeMutablePointer<Float>,
                             into volumes: UnsafeMutablePointer<Float>,
                             budget: Int = slabFloats) {
         let width = count * columns
         let taps = kernel * kernel * kernel
         let slab = slabChannels(count: count, budget: budget)
-        for first in Swift.stride(from: 0, to: channels, by: slab) {
-            let channelRange = first..<min(channels, first + slab)
+        let range = outputChannels ?? 0..<channels
+        for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: slab) {
+            let channelRange = first..<min(range.upperBound, first + slab)
             BLAS.gemm(transposeA: true, m: channelRange.count * taps, n: width, k: inner,
                       a: weights + first * taps, lda: rows, b: sideBySide, ldb: width,
                       c: scratch, ldc: width)

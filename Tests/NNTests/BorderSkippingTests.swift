@@ -1,7 +1,8 @@
-// A frozen ConvTranspose3d (kernel 4, stride 2, padding 1) regroups its weights by tap class and
-// skips the products its padding crops. It must give the plain forward pass's output, up to the
-// order of float additions, for any shape, slab size, batch and thread count, and must return
-// to the plain path once it trains again.
+// A frozen ConvTranspose3d computes each sample alone with single-threaded products, and for
+// kernel 4, stride 2, padding 1 regroups its weights by tap class to skip the products its
+// padding crops. It must give the plain forward pass's output up to the order of float
+// additions, for any shape, slab size, batch and thread count; the same bits for a sample
+// whatever its batch and the thread count; and the plain path again once it trains.
 import NN
 import XCTest
 
@@ -14,7 +15,7 @@ final class BorderSkippingTests: XCTestCase {
     override func tearDown() { ComputeThreads.count = savedThreads }
 
     /// Geometry level, against `foldProduct`: cubes and boxes of 1–5 voxels per axis (odd ones
-    /// take the scalar tails), 1–40 output channels, slabs from 16 channels to all.
+    /// take the scalar tails), 1–40 output channels, slabs of 1, 7 and the default channels.
     func testClassProductsFoldToThePlainProduct() {
         var random = SplitMix64(seed: 5)
         let extents = [SIMD3(4, 4, 4), SIMD3(1, 1, 1), SIMD3(2, 3, 5), SIMD3(5, 2, 4),
@@ -31,51 +32,66 @@ final class BorderSkippingTests: XCTestCase {
                           scratch: &scratch, into: &expected)
             let regrouped = TapClassWeights(weight: weight, inputChannels: cin,
                                             outputChannels: cout)
-            for budget in [1, ConvolutionGeometry.classProductFloats] {
+            for slab in [1, 7, g.borderSkippingSlab] {
                 var actual = [Float](repeating: .nan, count: g.volumeSize)
                 var classScratch = [Float](
-                    repeating: .nan,
-                    count: g.borderSkippingScratchSize(inputChannels: cin, budget: budget))
+                    repeating: .nan, count: g.borderSkippingScratchSize(inputChannels: cin,
+                                                                        slab: slab))
                 g.foldProductSkippingBorder(weights: regrouped, x: x, scratch: &classScratch,
-                                            into: &actual, budget: budget)
-                Self.assertClose(actual, expected, "extent \(n), \(cin)→\(cout), budget \(budget)")
+                                            into: &actual, slab: slab)
+                Self.assertClose(actual, expected, "extent \(n), \(cin)→\(cout), slab \(slab)")
             }
         }
     }
 
-    /// Layer level: batches 1–3 on 1 and 2 threads give the unfrozen layer's output; training
-    /// mode, or a weight wanting its gradient again, gives it exactly.
-    func testFrozenLayerMatchesThePlainLayerAndThawsForTraining() {
-        for threads in [1, 2] {
-            ComputeThreads.count = threads
-            for batch in 1...3 {
-                var random = SplitMix64(seed: UInt64(threads * 10 + batch))
-                let (plain, frozen) = (Self.layer(), Self.layer())
-                let weight = Self.normals(plain.weight.value.count, &random)
-                plain.weight.value.data.update(from: weight, count: weight.count)
-                frozen.weight.value.data.update(from: weight, count: weight.count)
-                plain.isTraining = false
-                frozen.freezeForInference()
-                XCTAssertFalse(frozen.isTraining)
-                XCTAssertFalse(frozen.weight.requiresGradient)
-                let x = Tensor(shape: [batch, 5, 4, 4, 4],
-                               values: Self.normals(batch * 5 * 64, &random))
-                let expected = plain(x).toArray()
-                let context = "batch \(batch), \(threads) threads"
-                Self.assertClose(frozen(x).toArray(), expected, context)
-
-                frozen.weight.requiresGradient = true
-                XCTAssertEqual(frozen(x).toArray(), expected, context + ", gradient wanted")
-                frozen.weight.requiresGradient = false
-                frozen.isTraining = true
-                frozen.isTraining = false
-                XCTAssertEqual(frozen(x).toArray(), expected, context + ", after training mode")
+    /// Layer level, for a layer that skips the border (5 → 40 channels from 4³, three slabs of
+    /// output channels) and one that takes the plain path (3 → 8 from 10³, two slabs): on 1 and
+    /// 2 threads and batches of 1–3, a frozen layer gives the plain layer's output up to float
+    /// rounding, and every sample the same bits as alone on one thread; training mode, or a
+    /// weight wanting its gradient again, gives the plain output exactly.
+    func testFrozenLayerMatchesThePlainLayerIsBatchIndependentAndThaws() {
+        for (cin, cout, side) in [(5, 40, 4), (3, 8, 10)] {
+            var random = SplitMix64(seed: UInt64(cout))
+            let layers = (plain: Self.layer(cin, cout), frozen: Self.layer(cin, cout))
+            let weight = Self.normals(layers.plain.weight.value.count, &random)
+            layers.plain.weight.value.data.update(from: weight, count: weight.count)
+            layers.frozen.weight.value.data.update(from: weight, count: weight.count)
+            layers.plain.isTraining = false
+            layers.frozen.freezeForInference()
+            XCTAssertFalse(layers.frozen.isTraining)
+            XCTAssertFalse(layers.frozen.weight.requiresGradient)
+            let sampleSize = cin * side * side * side
+            let samples = (0..<3).map { _ in Self.normals(sampleSize, &random) }
+            ComputeThreads.count = 1
+            let alone = samples.map {
+                layers.frozen(Tensor(shape: [1, cin, side, side, side], values: $0)).toArray()
             }
+            for threads in [1, 2] {
+                ComputeThreads.count = threads
+                for batch in 1...3 {
+                    let context = "\(cin)→\(cout) from \(side)³, batch \(batch), \(threads) threads"
+                    let x = Tensor(shape: [batch, cin, side, side, side],
+                                   values: samples[..<batch].flatMap { $0 })
+                    let expected = layers.plain(x).toArray()
+                    let actual = layers.frozen(x).toArray()
+                    Self.assertClose(actual, expected, context)
+                    XCTAssertTrue(actual == alone[..<batch].flatMap { $0 }, context + ", bits")
+
+                    layers.frozen.weight.requiresGradient = true
+                    XCTAssertTrue(layers.frozen(x).toArray() == expected, context + ", gradient")
+                    layers.frozen.weight.requiresGradient = false
+                }
+            }
+            layers.frozen.isTraining = true
+            layers.frozen.isTraining = false
+            let x = Tensor(shape: [1, cin, side, side, side], values: samples[0])
+            XCTAssertTrue(layers.frozen(x).toArray() == layers.plain(x).toArray(),
+                          "after training mode")
         }
     }
 
-    private static func layer() -> ConvTranspose3d {
-        ConvTranspose3d(inputChannels: 5, outputChannels: 16, kernelSize: 4, stride: 2,
+    private static func layer(_ cin: Int, _ cout: Int) -> ConvTranspose3d {
+        ConvTranspose3d(inputChannels: cin, outputChannels: cout, kernelSize: 4, stride: 2,
                         padding: 1)
     }
 
