@@ -95,17 +95,25 @@ public final class ConvTranspose3d: Layer {
 
         let frozen = isFrozen && !weight.requiresGradient
         if frozen, let regrouped = frozenWeights, g.skipsCroppedBorder {
-            // 1. Frozen, small inputs: each sample's products without the cropped border.
-            let slab = g.borderSkippingSlab
-            workspace.reserve(workers: Self.frozenWorkers(batch: batch, channels: outputChannels,
-                                                          slab: slab),
+            // 1. Frozen, small inputs: each sample's products without the cropped border, on
+            //    one thread each, or shared between two when there are fewer samples than
+            //    threads (the same products either way).
+            let shared = batch < ComputeThreads.count
+            workspace.reserve(workers: shared ? 1 : ComputeThreads.workers(for: batch),
                               slab: g.borderSkippingScratchSize(inputChannels: cin))
             let scratches = workspace.slabPointers
-            Self.eachFrozenSample(batch: batch, channels: outputChannels, slab: slab) {
-                worker, n, channels in
-                g.foldProductSkippingBorder(weights: regrouped, x: xData + n * cin * columns,
-                                            outputChannels: channels, scratch: scratches[worker],
-                                            into: yData + n * g.volumeSize)
+            let run = { (worker: Int, samples: Range<Int>) in
+                for n in samples {
+                    g.foldProductSkippingBorder(weights: regrouped, x: xData + n * cin * columns,
+                                                scratch: scratches[worker],
+                                                into: yData + n * g.volumeSize, shared: shared)
+                }
+            }
+            if shared {
+                BLAS.setThreads(1)
+                run(0, 0..<batch)
+            } else {
+                ComputeThreads.parallelRanges(batch, blasThreads: 1, run)
             }
         } else if g.isFullyConnected {
             // 1. A 1³ input scattering a whole k³ block: Y (N×Cout·k³) = X (N×Cin) · W, one

@@ -91,35 +91,50 @@ extension ConvolutionGeometry {
             && outputExtent.z <= 8
     }
 
+    /// Scratch the class products of a slab may fill, in floats (4 MB). In the 32³ generator's
+    /// 8³ → 16³ layer at batch 1 that makes slabs of 32 output channels, measured faster than
+    /// 1 MB slabs (9 channels) and than all 64 at once.
+    public static let classProductFloats = 1 << 20
+
+    /// The classes (cd·3 + ch) that the two threads sharing a sample take: the middle class and
+    /// the four corners, and the four edges, about half of the products each (at 4³: 1,600 and
+    /// 1,536 per output channel; at 8³: 14,464 and 14,336).
+    private static let classShares: [[Int]] = [[4, 0, 2, 6, 8], [1, 3, 5, 7]]
+
     /// Floats of class products per output channel: (4n − 2) per axis along D and H, which is
     /// 1·(n − 1) + 2·n + 1·(n − 1) kept (tap, voxel) pairs, and 4n along W.
     private var keptProductsPerChannel: Int {
         (4 * outputExtent.x - 2) * (4 * outputExtent.y - 2) * 4 * outputExtent.z
     }
 
-    /// Output channels per slab of class products: a quarter of them, at least 16 (or all when
-    /// fewer), so that the smallest class still has 64 rows and one sample's slabs can be
-    /// shared among threads. It depends on the geometry alone, so that a sample's products are
-    /// the same whichever threads share its slabs.
-    public var borderSkippingSlab: Int { min(channels, max(16, channels / 4)) }
+    /// Output channels per slab of class products: the budget's worth, but at least 16 (or
+    /// all) so that the smallest class still has 64 rows, in slabs of equal size. It depends on
+    /// the geometry alone, so a sample's products are the same calls however it is computed.
+    public func borderSkippingSlab(budget: Int = classProductFloats) -> Int {
+        let most = min(channels, max(16, budget / keptProductsPerChannel))
+        let slabs = (channels + most - 1) / most
+        return (channels + slabs - 1) / slabs
+    }
 
     /// Floats of scratch `foldProductSkippingBorder` needs: two sub-boxes of x and one slab of
     /// class products.
-    public func borderSkippingScratchSize(inputChannels: Int, slab: Int? = nil) -> Int {
+    public func borderSkippingScratchSize(inputChannels: Int,
+                                          budget: Int = classProductFloats) -> Int {
         2 * inputChannels * outputExtent.x * outputExtent.y * outputExtent.z
-            + (slab ?? borderSkippingSlab) * keptProductsPerChannel
+            + borderSkippingSlab(budget: budget) * keptProductsPerChannel
     }
 
-    /// One volume (this geometry's input side, Cout × 2n per axis) = fold(Wᵀ · x), as
-    /// `foldProduct` for one sample, computing only the products the fold keeps along D and H.
-    /// Only output channels `outputChannels` (default all; a range of whole slabs) are computed
-    /// and overwritten, `slab` (default `borderSkippingSlab`) at a time. `x` is Cin × n (this
-    /// geometry's output extent); needs `skipsCroppedBorder`'s geometry (any channel count).
+    /// One volume (this geometry's input side, Cout × 2n per axis, overwritten) = fold(Wᵀ · x),
+    /// as `foldProduct` for one sample, computing only the products the fold keeps along D and
+    /// H. `x` is Cin × n (this geometry's output extent); needs `skipsCroppedBorder`'s geometry
+    /// (any channel count). `shared`: two threads share the work (OpenBLAS on one thread
+    /// each), each slab's class products split by `classShares` and its fold by channels; the
+    /// products are the same calls either way, so the output is the same bits.
     public func foldProductSkippingBorder(weights: TapClassWeights, x: UnsafePointer<Float>,
-                                          outputChannels: Range<Int>? = nil,
                                           scratch: UnsafeMutablePointer<Float>,
                                           into volume: UnsafeMutablePointer<Float>,
-                                          slab: Int? = nil) {
+                                          shared: Bool = false,
+                                          budget: Int = classProductFloats) {
         precondition(isStride2Kernel4 && weights.outputChannels == channels,
                      "border skipping needs kernel 4, stride 2, padding 1 and matching weights")
         let cin = weights.inputChannels
@@ -139,33 +154,52 @@ extension ConvolutionGeometry {
             }
         }
 
-        // 2. Per slab of output channels: the 9 class products (Cout′·taps × kept voxels each),
-        //    then their fold, while the slab is still in cache.
-        let slab = slab ?? borderSkippingSlab
-        let range = outputChannels ?? 0..<channels
-        var classProducts = [UnsafeMutablePointer<Float>](repeating: free, count: 9)
+        // 2. Where each class's product goes within a slab's scratch, and its columns.
+        let slab = borderSkippingSlab(budget: budget)
+        var classOffsets = [Int](repeating: 0, count: 9)
         var classColumns = [Int](repeating: 0, count: 9)
+        var offset = 0
+        for c in 0..<9 {
+            let keptD = TapClass.kept(c / 3, of: n.x)
+            classColumns[c] = keptD.count * TapClass.kept(c % 3, of: n.y).count * n.z
+            classOffsets[c] = offset
+            offset += slab * TapClassWeights.tapCount(ofClass: c) * classColumns[c]
+        }
+
+        // 3. Per slab of output channels: the 9 class products (Cout′·taps × kept voxels each),
+        //    then their fold, while the slab is still in cache.
+        let products = free
+        let classProducts = classOffsets.map { products + $0 }
+        let columns = classColumns
         weights.values.withUnsafeBufferPointer { w in
-            for first in Swift.stride(from: range.lowerBound, to: range.upperBound, by: slab) {
-                let count = min(slab, range.upperBound - first)
-                var product = free
-                for c in 0..<9 {
+            for first in Swift.stride(from: 0, to: channels, by: slab) {
+                let count = min(slab, channels - first)
+                let multiply = { (c: Int) in
+                    guard columns[c] > 0 else { return }
                     let (cd, ch) = (c / 3, c % 3)
-                    let keptD = TapClass.kept(cd, of: n.x)
-                    let plane = TapClass.kept(ch, of: n.y).count * n.z
-                    let columns = keptD.count * plane
+                    let plane = columns[c] / TapClass.kept(cd, of: n.x).count
                     let taps = TapClassWeights.tapCount(ofClass: c)
-                    classProducts[c] = product
-                    classColumns[c] = columns
-                    guard columns > 0 else { continue }
-                    BLAS.gemm(transposeA: true, m: count * taps, n: columns, k: cin,
+                    BLAS.gemm(transposeA: true, m: count * taps, n: columns[c], k: cin,
                               a: w.baseAddress! + weights.classStart[c] * channels + first * taps,
-                              lda: 64 * channels, b: subBoxes[ch] + keptD.lowerBound * plane,
-                              ldb: n.x * plane, c: product, ldc: columns)
-                    product += count * taps * columns
+                              lda: 64 * channels,
+                              b: subBoxes[ch] + TapClass.kept(cd, of: n.x).lowerBound * plane,
+                              ldb: n.x * plane, c: classProducts[c], ldc: columns[c])
                 }
-                foldClassProducts(classProducts, columns: classColumns,
-                                  channels: first..<(first + count), into: volume)
+                let slabChannels = first..<(first + count)
+                if shared {
+                    ComputeThreads.parallelRanges(2, blasThreads: 1) { _, part in
+                        for share in part { Self.classShares[share].forEach(multiply) }
+                    }
+                    ComputeThreads.parallelRanges(count, blasThreads: 1) { _, part in
+                        let channels = (first + part.lowerBound)..<(first + part.upperBound)
+                        foldClassProducts(classProducts, columns: columns, channels: channels,
+                                          slabFirst: first, into: volume)
+                    }
+                } else {
+                    (0..<9).forEach(multiply)
+                    foldClassProducts(classProducts, columns: columns, channels: slabChannels,
+                                      slabFirst: first, into: volume)
+                }
             }
         }
     }
@@ -173,7 +207,7 @@ extension ConvolutionGeometry {
     /// Adds every class product row onto the output voxels it lands on, one output channel at a
     /// time, in the order `foldStride2Kernel4` adds the same terms.
     private func foldClassProducts(_ classProducts: [UnsafeMutablePointer<Float>], columns: [Int],
-                                   channels channelRange: Range<Int>,
+                                   channels channelRange: Range<Int>, slabFirst: Int,
                                    into volume: UnsafeMutablePointer<Float>) {
         let n = outputExtent
         let (outD, outH, outW) = (inputExtent.x, inputExtent.y, inputExtent.z)
@@ -190,7 +224,7 @@ extension ConvolutionGeometry {
                     let tapsH = ch == 1 ? 2 : 1
                     let taps = TapClassWeights.tapCount(ofClass: c)
                     // The class's kw 0 row of (kd, kh); kw 1, 2, 3 follow a row apart.
-                    let kw0 = classProducts[c] + ((co - channelRange.lowerBound) * taps
+                    let kw0 = classProducts[c] + ((co - slabFirst) * taps
                                                   + (indexD * tapsH + indexH) * 4) * columns[c]
                     for (dIndex, d) in keptD.enumerated() {
                         let od = 2 * d - 1 + kd

@@ -15,7 +15,8 @@ final class BorderSkippingTests: XCTestCase {
     override func tearDown() { ComputeThreads.count = savedThreads }
 
     /// Geometry level, against `foldProduct`: cubes and boxes of 1–5 voxels per axis (odd ones
-    /// take the scalar tails), 1–40 output channels, slabs of 1, 7 and the default channels.
+    /// take the scalar tails), 1–40 output channels, slabs of 16 channels or all, on one thread
+    /// or shared between two.
     func testClassProductsFoldToThePlainProduct() {
         var random = SplitMix64(seed: 5)
         let extents = [SIMD3(4, 4, 4), SIMD3(1, 1, 1), SIMD3(2, 3, 5), SIMD3(5, 2, 4),
@@ -32,20 +33,22 @@ final class BorderSkippingTests: XCTestCase {
                           scratch: &scratch, into: &expected)
             let regrouped = TapClassWeights(weight: weight, inputChannels: cin,
                                             outputChannels: cout)
-            for slab in [1, 7, g.borderSkippingSlab] {
+            for (budget, shared) in [(1, false), (1, true),
+                                     (ConvolutionGeometry.classProductFloats, true)] {
                 var actual = [Float](repeating: .nan, count: g.volumeSize)
                 var classScratch = [Float](
-                    repeating: .nan, count: g.borderSkippingScratchSize(inputChannels: cin,
-                                                                        slab: slab))
+                    repeating: .nan,
+                    count: g.borderSkippingScratchSize(inputChannels: cin, budget: budget))
                 g.foldProductSkippingBorder(weights: regrouped, x: x, scratch: &classScratch,
-                                            into: &actual, slab: slab)
-                Self.assertClose(actual, expected, "extent \(n), \(cin)→\(cout), slab \(slab)")
+                                            into: &actual, shared: shared, budget: budget)
+                Self.assertClose(actual, expected,
+                                 "extent \(n), \(cin)→\(cout), budget \(budget), shared \(shared)")
             }
         }
     }
 
-    /// Layer level, for a layer that skips the border (5 → 40 channels from 4³, three slabs of
-    /// output channels) and one that takes the plain path (3 → 8 from 10³, two slabs): on 1 and
+    /// Layer level, for a layer that skips the border (5 → 40 channels from 4³) and one that
+    /// takes the plain path (3 → 8 from 10³, two slabs of output channels): on 1 and
     /// 2 threads and batches of 1–3, a frozen layer gives the plain layer's output up to float
     /// rounding, and every sample the same bits as alone on one thread; training mode, or a
     /// weight wanting its gradient again, gives the plain output exactly.
