@@ -138,8 +138,8 @@ public final class ConvTranspose3d: Layer {
         } else if frozen {
             // 1. Frozen, large inputs: each sample alone, one slab of output channels at a time.
             let slab = g.slabChannels(count: 1)
-            workspace.reserve(workers: Self.frozenWorkers(batch: batch, channels: outputChannels,
-                                                          slab: slab),
+            let split = Self.frozenSplit(batch: batch, channels: outputChannels, slab: slab)
+            workspace.reserve(workers: split.workers,
                               slab: g.slabScratchSize(count: 1))
             let scratches = workspace.slabPointers
             Self.eachFrozenSample(batch: batch, channels: outputChannels, slab: slab) {
@@ -187,10 +187,14 @@ public final class ConvTranspose3d: Layer {
         return output
     }
 
-    /// Workers `eachFrozenSample` uses.
-    private static func frozenWorkers(batch: Int, channels: Int, slab: Int) -> Int {
+    /// Whether `eachFrozenSample` gives the workers a sample's slabs rather than samples, and
+    /// how many workers it uses: the one decision both the scratch and the split follow.
+    private static func frozenSplit(batch: Int, channels: Int, slab: Int)
+        -> (bySlabs: Bool, workers: Int)
+    {
         let slabs = (channels + slab - 1) / slab
-        return ComputeThreads.workers(for: batch < ComputeThreads.count ? slabs : batch)
+        let bySlabs = batch < ComputeThreads.count && slabs > 1
+        return (bySlabs, ComputeThreads.workers(for: bySlabs ? slabs : batch))
     }
 
     /// Runs `body(worker, sample, outputChannels)` over every sample and all its output
@@ -200,8 +204,8 @@ public final class ConvTranspose3d: Layer {
     /// count (OpenBLAS splitting a product among its threads rounds some entries differently).
     private static func eachFrozenSample(batch: Int, channels: Int, slab: Int,
                                          _ body: (Int, Int, Range<Int>) -> Void) {
-        let slabs = (channels + slab - 1) / slab
-        if batch < ComputeThreads.count && slabs > 1 {
+        if frozenSplit(batch: batch, channels: channels, slab: slab).bySlabs {
+            let slabs = (channels + slab - 1) / slab
             for n in 0..<batch {
                 ComputeThreads.parallelRanges(slabs, blasThreads: 1) { worker, part in
                     body(worker, n, part.lowerBound * slab..<min(channels, part.upperBound * slab))
