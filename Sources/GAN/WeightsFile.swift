@@ -147,6 +147,9 @@ public enum WeightsFile {
                 try load(layer, "bn_bias", into: bn.bias.value)
                 try load(layer, "bn_running_mean", into: bn.runningMean)
                 try load(layer, "bn_running_var", into: bn.runningVariance)
+                guard bn.runningVariance.toArray().allSatisfy({ $0 >= 0 }) else {
+                    throw ModelError("\(layer.location)/bn_running_var: a variance is negative")
+                }
                 bn.batchesTracked = try layer.intAttribute("bn_num_batches_tracked") ?? 0
             }
         }
@@ -158,10 +161,23 @@ public enum WeightsFile {
         guard try file.stringAttribute("format") == format else {
             throw ModelError("\(path): not a voxgan weights file (attribute format ≠ \"\(format)\")")
         }
+        if let version = try file.intAttribute("format_version"), version > formatVersion {
+            throw ModelError("\(path): format_version \(version) is newer than this voxgan "
+                             + "reads (\(formatVersion))")
+        }
         guard let resolution = try file.intAttribute("resolution"),
               let zDimension = try file.intAttribute("z_dim"),
               let channels = try file.numericAttribute("channels", as: Int64.self) else {
             throw ModelError("\(path): missing resolution, z_dim or channels attribute")
+        }
+        // Sizes are checked before anything is allocated from them.
+        guard (1...Self.largestSize).contains(zDimension), resolution <= 1024,
+              channels.allSatisfy({ (1...Int64(Self.largestSize)).contains($0) }) else {
+            throw ModelError("\(path): z_dim \(zDimension), resolution \(resolution) or channels "
+                             + "\(channels) out of range (z_dim and channels 1–\(Self.largestSize))")
+        }
+        if let epsilon = try file.doubleAttribute("bn_eps"), !(epsilon > 0 && epsilon.isFinite) {
+            throw ModelError("\(path): bn_eps must be a positive number, got \(epsilon)")
         }
         let config = GeneratorConfig(resolution: resolution, zDimension: zDimension,
                                      channels: channels.map { Int($0) })
@@ -172,6 +188,10 @@ public enum WeightsFile {
         return (generator, try readMetadata(file))
     }
 
+    /// Largest z dimension or channel width a weights file may declare (the paper's are 200
+    /// and 512).
+    static let largestSize = 4096
+
     static func readMetadata(_ file: HDF5File) throws -> WeightsMetadata {
         var metadata = WeightsMetadata()
         if let text = try file.stringAttribute("z_distribution") {
@@ -181,7 +201,14 @@ public enum WeightsFile {
             metadata.zDistribution = distribution
         }
         metadata.zStd = try file.doubleAttribute("z_std") ?? 1
+        guard metadata.zStd > 0 && metadata.zStd.isFinite else {
+            throw ModelError("\(file.path): z_std must be a positive number, got \(metadata.zStd)")
+        }
         metadata.recommendedThreshold = try file.doubleAttribute("recommended_threshold") ?? 0.5
+        guard (0...1).contains(metadata.recommendedThreshold) else {
+            throw ModelError("\(file.path): recommended_threshold must be from 0 to 1, got "
+                             + "\(metadata.recommendedThreshold)")
+        }
         for name in try file.attributeNames() {
             if let value = try? file.stringAttribute(name) { metadata.attributes[name] = value }
         }

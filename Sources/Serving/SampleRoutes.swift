@@ -84,16 +84,22 @@ struct SampleRoutes {
         return try sample(request, source: source, options: options)
     }
 
-    /// Validates an explicit z: the model's length, finite numbers only.
+    /// Largest |z[i]| accepted: a million standard deviations of any latent distribution here.
+    /// Near float's limit (3.4·10³⁸) the first layer's sums overflow and every voxel is NaN.
+    static let latentLimit: Float = 1e6
+
+    /// Validates an explicit z: the model's length, finite numbers within ±`latentLimit`.
     private func latent(from values: [JSONValue]) throws -> [Float] {
         let expected = context.model.zDimension
         guard values.count == expected else {
             throw HTTPError.badParameter("z", "z must have \(expected) numbers, got \(values.count)")
         }
         return try values.enumerated().map { index, value in
-            guard case .number(let text) = value, let number = Float(text), number.isFinite else {
-                throw HTTPError.badParameter("z", "z[\(index)] must be a finite number, got "
-                                             + value.serialized())
+            guard case .number(let text) = value, let number = Float(text), number.isFinite,
+                  abs(number) <= Self.latentLimit else {
+                throw HTTPError.badParameter(
+                    "z", "z[\(index)] must be a number from −10⁶ to 10⁶, got "
+                        + HTTPError.quote(value.serialized()))
             }
             return number
         }

@@ -175,6 +175,38 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try WeightsFile.loadGenerator(path: directory + "/missing.h5"))
     }
 
+    /// Values that would make a generator crash, allocate without bound or answer NaN are
+    /// refused at load time with the attribute or dataset named.
+    func testWeightsFileValuesOutOfRangeAreRefusedByName() throws {
+        let generator = try Generator(config: GeneratorConfig(resolution: 8, zDimension: 5,
+                                                              channels: [4]))
+        let good = directory + "/good.h5"
+        try WeightsFile.write(generator: generator, metadata: WeightsMetadata(), to: good)
+        XCTAssertNoThrow(try WeightsFile.loadGenerator(path: good))
+        let doubles: [(String, Double)] = [("z_std", .nan), ("z_std", 0),
+                                           ("recommended_threshold", .nan),
+                                           ("recommended_threshold", 2), ("bn_eps", -1)]
+        let integers: [(String, Int)] = [("z_dim", 1 << 40), ("format_version", 2)]
+        var cases: [(String, (HDF5File) throws -> Void)] = []
+        cases += doubles.map { name, value in (name, { try $0.setAttribute(name, value) }) }
+        cases += integers.map { name, value in (name, { try $0.setAttribute(name, value) }) }
+        for (index, (name, change)) in cases.enumerated() {
+            let path = directory + "/bad\(index).h5"
+            try FileManager.default.copyItem(atPath: good, toPath: path)
+            try change(try HDF5File.open(path, writable: true))
+            XCTAssertThrowsError(try WeightsFile.loadGenerator(path: path), name) { error in
+                XCTAssertTrue("\(error)".contains(name), "\(error)")
+            }
+        }
+
+        generator.blocks[0].batchNorm!.runningVariance.data[1] = -0.5
+        let negative = directory + "/negative.h5"
+        try WeightsFile.write(generator: generator, metadata: WeightsMetadata(), to: negative)
+        XCTAssertThrowsError(try WeightsFile.loadGenerator(path: negative)) { error in
+            XCTAssertTrue("\(error)".contains("bn_running_var"), "\(error)")
+        }
+    }
+
     func testGatedAndUngatedDiscriminatorPassesGiveTheSameGradients() throws {
         // The gated pass runs both halves forward before any backward; the ungated one goes
         // half by half. With a gate that never skips, both must sum the same gradients.

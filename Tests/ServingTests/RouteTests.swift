@@ -211,6 +211,18 @@ final class RouteTests: XCTestCase {
             XCTAssertNotNil(try response.json()["error"] as? String)
         }
         XCTAssertEqual(try fetch(port, "POST", "/v1/sample").status, 400)
+
+        // A z near float's limit would overflow the first layer into NaN voxels; a huge literal
+        // is quoted short.
+        let huge = "1" + String(repeating: "0", count: 400)
+        for value in ["3.4e38", "-1e7", huge] {
+            let z = Array(repeating: "0", count: 199) + [value]
+            let body = Array("{\"z\": [\(z.joined(separator: ", "))]}".utf8)
+            let response = try fetch(port, "POST", "/v1/sample", body: body)
+            XCTAssertEqual(response.status, 400, value.prefix(20) + "")
+            XCTAssertEqual(try response.json()["field"] as? String, "z")
+            XCTAssertLessThan((try response.json()["error"] as? String ?? "").count, 160)
+        }
     }
 
     func testCubesAreMergedUnlessMergeIsFalse() throws {
