@@ -122,7 +122,8 @@ public enum WeightsFile {
 
     /// Fills each block from `layerN`, checking every shape and that every value is finite.
     static func readBlocks(_ blocks: [ConvolutionBlock], from group: HDF5Group) throws {
-        func load(_ layer: HDF5Group, _ name: String, into tensor: Tensor) throws {
+        func load(_ layer: HDF5Group, _ name: String, into tensor: Tensor,
+                  nonNegative: Bool = false) throws {
             let dataset = try layer.openDataset(name)
             guard dataset.shape == tensor.shape || (dataset.elementCount == tensor.count
                                                     && tensor.shape.count == 1) else {
@@ -131,6 +132,9 @@ public enum WeightsFile {
             let values = try dataset.read(as: Float.self)
             guard values.allSatisfy({ $0.isFinite }) else {
                 throw ModelError("\(dataset.location): contains NaN or infinite values")
+            }
+            guard !nonNegative || values.allSatisfy({ $0 >= 0 }) else {
+                throw ModelError("\(dataset.location): a value is negative (a variance cannot be)")
             }
             values.withUnsafeBufferPointer { tensor.data.update(from: $0.baseAddress!, count: values.count) }
         }
@@ -146,10 +150,7 @@ public enum WeightsFile {
                 try load(layer, "bn_weight", into: bn.weight.value)
                 try load(layer, "bn_bias", into: bn.bias.value)
                 try load(layer, "bn_running_mean", into: bn.runningMean)
-                try load(layer, "bn_running_var", into: bn.runningVariance)
-                guard bn.runningVariance.toArray().allSatisfy({ $0 >= 0 }) else {
-                    throw ModelError("\(layer.location)/bn_running_var: a variance is negative")
-                }
+                try load(layer, "bn_running_var", into: bn.runningVariance, nonNegative: true)
                 bn.batchesTracked = try layer.intAttribute("bn_num_batches_tracked") ?? 0
             }
         }

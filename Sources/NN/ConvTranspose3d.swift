@@ -190,11 +190,11 @@ public final class ConvTranspose3d: Layer {
     /// Whether `eachFrozenSample` gives the workers a sample's slabs rather than samples, and
     /// how many workers it uses: the one decision both the scratch and the split follow.
     private static func frozenSplit(batch: Int, channels: Int, slab: Int)
-        -> (bySlabs: Bool, workers: Int)
+        -> (bySlabs: Bool, slabs: Int, workers: Int)
     {
         let slabs = (channels + slab - 1) / slab
         let bySlabs = batch < ComputeThreads.count && slabs > 1
-        return (bySlabs, ComputeThreads.workers(for: bySlabs ? slabs : batch))
+        return (bySlabs, slabs, ComputeThreads.workers(for: bySlabs ? slabs : batch))
     }
 
     /// Runs `body(worker, sample, outputChannels)` over every sample and all its output
@@ -204,10 +204,10 @@ public final class ConvTranspose3d: Layer {
     /// count (OpenBLAS splitting a product among its threads rounds some entries differently).
     private static func eachFrozenSample(batch: Int, channels: Int, slab: Int,
                                          _ body: (Int, Int, Range<Int>) -> Void) {
-        if frozenSplit(batch: batch, channels: channels, slab: slab).bySlabs {
-            let slabs = (channels + slab - 1) / slab
+        let split = frozenSplit(batch: batch, channels: channels, slab: slab)
+        if split.bySlabs {
             for n in 0..<batch {
-                ComputeThreads.parallelRanges(slabs, blasThreads: 1) { worker, part in
+                ComputeThreads.parallelRanges(split.slabs, blasThreads: 1) { worker, part in
                     body(worker, n, part.lowerBound * slab..<min(channels, part.upperBound * slab))
                 }
             }

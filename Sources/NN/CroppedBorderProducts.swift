@@ -176,16 +176,14 @@ extension ConvolutionGeometry {
                 let count = min(slab, channels - first)
                 let multiply = { (c: Int) in
                     guard columns[c] > 0 else { return }
-                    let (cd, ch) = (c / 3, c % 3)
-                    let plane = columns[c] / TapClass.kept(cd, of: n.x).count
+                    let keptD = TapClass.kept(c / 3, of: n.x)
+                    let plane = columns[c] / keptD.count
                     let taps = TapClassWeights.tapCount(ofClass: c)
                     BLAS.gemm(transposeA: true, m: count * taps, n: columns[c], k: cin,
                               a: w.baseAddress! + weights.classStart[c] * channels + first * taps,
-                              lda: 64 * channels,
-                              b: subBoxes[ch] + TapClass.kept(cd, of: n.x).lowerBound * plane,
+                              lda: 64 * channels, b: subBoxes[c % 3] + keptD.lowerBound * plane,
                               ldb: n.x * plane, c: classProducts[c], ldc: columns[c])
                 }
-                let slabChannels = first..<(first + count)
                 if shared {
                     ComputeThreads.parallelRanges(2, blasThreads: 1) { _, part in
                         for share in part { Self.classShares[share].forEach(multiply) }
@@ -197,8 +195,9 @@ extension ConvolutionGeometry {
                     }
                 } else {
                     (0..<9).forEach(multiply)
-                    foldClassProducts(classProducts, columns: columns, channels: slabChannels,
-                                      slabFirst: first, into: volume)
+                    foldClassProducts(classProducts, columns: columns,
+                                      channels: first..<(first + count), slabFirst: first,
+                                      into: volume)
                 }
             }
         }
